@@ -1,0 +1,37 @@
+import type { Request, Response, Router } from 'express';
+import express from 'express';
+import type { Knex } from 'knex';
+
+export interface HealthOptions {
+  knex: Knex;
+  /** How long `/readyz` waits for the database. Default 2000 ms. */
+  readinessTimeoutMs?: number;
+}
+
+/**
+ * `GET /healthz`: the process is up (200).
+ * `GET /readyz`: 200 when the database answers within the timeout, else 503
+ * with the reason.
+ */
+export function healthRoutes(options: HealthOptions): Router {
+  const timeoutMs = options.readinessTimeoutMs ?? 2000;
+  const router = express.Router();
+  router.get('/healthz', (_req: Request, res: Response) => {
+    res.json({ status: 'ok' });
+  });
+  router.get('/readyz', async (_req: Request, res: Response) => {
+    try {
+      await options.knex.raw('select 1').timeout(timeoutMs, { cancel: true });
+      res.json({ status: 'ready', database: 'ok' });
+    } catch (error) {
+      res.status(503).json({ status: 'unavailable', database: describe(error) });
+    }
+  });
+  return router;
+}
+
+function describe(error: unknown): string {
+  const { code, name, message } = error as { code?: string; name?: string; message?: string };
+  if (name === 'KnexTimeoutError') return 'timeout';
+  return code ?? message ?? String(error);
+}

@@ -1,0 +1,94 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { maskConnectionString } from './db/connection-string.js';
+import { ConfigError } from './errors.js';
+
+export const GUARD_MODES = ['report', 'block', 'off'] as const;
+export type GuardMode = (typeof GUARD_MODES)[number];
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The process configuration, read once from the environment. */
+export interface Config {
+  /** `DATABASE_URL`: a postgres:// URL. Unset: an embedded PostgreSQL under `dataDir`. */
+  databaseUrl: string | undefined;
+  /** `PORT`, default 8080 (0 picks a free port). */
+  port: number;
+  /** `HOST`, default 127.0.0.1. */
+  host: string;
+  /** `LIVE_CALL_GUARD`: report | block | off, default report. */
+  guardMode: GuardMode;
+  /** `LOG_LEVEL`, default info. */
+  logLevel: LogLevel;
+  /** `DATA_DIR`: where local state lives (embedded PostgreSQL, journal), default `.data`. */
+  dataDir: string;
+}
+
+const postgresUrl = z.string().refine(
+  (value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '';
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be a postgres:// or postgresql:// URL with a host' },
+);
+
+const port = z
+  .string()
+  .regex(/^\d+$/, 'must be an integer from 0 to 65535')
+  .transform(Number)
+  .refine((n) => n <= 65535, 'must be an integer from 0 to 65535');
+
+const nonEmpty = z.string().min(1, 'must not be empty');
+
+/** Each variable, its schema and default: the one place defaults live. */
+const schema = z.object({
+  DATABASE_URL: postgresUrl.optional(),
+  PORT: port.default(8080),
+  HOST: nonEmpty.default('127.0.0.1'),
+  LIVE_CALL_GUARD: z.enum(GUARD_MODES, { message: `must be one of ${GUARD_MODES.join(', ')}` }).default('report'),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  DATA_DIR: nonEmpty.default('.data'),
+});
+
+const SECRET_VARIABLES = new Set(['DATABASE_URL']);
+
+function describeReceived(name: string, value: string | undefined): string {
+  if (value === undefined) return 'nothing';
+  const shown = SECRET_VARIABLES.has(name) ? maskConnectionString(value) : value;
+  return JSON.stringify(shown);
+}
+
+/**
+ * Reads and validates the configuration. Empty variables count as unset.
+ * Throws a {@link ConfigError} whose message is one line naming the variable
+ * and the value received (secrets masked).
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(schema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') input[key] = value;
+  }
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0]);
+      return `${name} ${issue.message} (received ${describeReceived(name, input[name])})`;
+    });
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  const values = parsed.data;
+  return {
+    databaseUrl: values.DATABASE_URL,
+    port: values.PORT,
+    host: values.HOST,
+    guardMode: values.LIVE_CALL_GUARD,
+    logLevel: values.LOG_LEVEL,
+    dataDir: path.resolve(values.DATA_DIR),
+  };
+}

@@ -1,0 +1,23 @@
+import knexFactory, { type Knex } from 'knex';
+
+export interface KnexOptions {
+  /** Largest number of pooled connections. Default 10. */
+  poolMax?: number;
+  /** `application_name` shown in pg_stat_activity. Default `live-call-guard`. */
+  applicationName?: string;
+}
+
+/**
+ * A Knex instance on PostgreSQL. `version` is given so that Knex never runs
+ * its `select version()` probe on a new connection (that probe would be a
+ * query inside whatever context opened the connection, e.g. a live call).
+ */
+export function createKnex(connectionString: string, options: KnexOptions = {}): Knex {
+  const knex = knexFactory({
+    client: 'pg',
+    version: '15',
+    connection: { connectionString, application_name: options.applicationName ?? 'live-call-guard' },
+    pool: { min: 0, max: options.poolMax ?? 10 },
+  });
+  return knex;
+}

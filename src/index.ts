@@ -1,0 +1,28 @@
+export { loadConfig, GUARD_MODES, LOG_LEVELS } from './config.js';
+export type { Config, GuardMode, LogLevel } from './config.js';
+export {
+  ErrorCodes,
+  LiveCallGuardError,
+  ConfigError,
+  EmbeddedPostgresError,
+  DatabaseUnavailableError,
+  PortInUseError,
+} from './errors.js';
+export type { ErrorCode } from './errors.js';
+export { createKnex } from './db/knex.js';
+export type { KnexOptions } from './db/knex.js';
+export { migrate } from './db/migrate.js';
+export { seedDemoData, DEMO_NUMBERS } from './db/seed.js';
+export { openDatabase, createDatabaseIfMissing } from './db/database.js';
+export type { Database, DatabaseOptions } from './db/database.js';
+export { EmbeddedPostgres } from './db/embedded-postgres.js';
+export type { EmbeddedPostgresOptions } from './db/embedded-postgres.js';
+export { maskConnectionString } from './db/connection-string.js';
+export { startTelemetry } from './telemetry/sdk.js';
+export type { Telemetry, TelemetryOptions } from './telemetry/sdk.js';
+export { createLogger } from './telemetry/logger.js';
+export type { Logger, LoggerOptions } from './telemetry/logger.js';
+export { createAppServer } from './app/server.js';
+export type { AppServer, AppServerOptions } from './app/server.js';
+export { serve } from './app/serve.js';
+export type { RunningServer } from './app/serve.js';

@@ -1,0 +1,96 @@
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import {
+  BatchSpanProcessor,
+  ConsoleSpanExporter,
+  SimpleSpanProcessor,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace';
+import { ConfigError } from '../errors.js';
+
+export interface TelemetryOptions {
+  /** `service.name` of the resource, unless `OTEL_SERVICE_NAME` says otherwise. Default `live-call-guard`. */
+  serviceName?: string;
+  /** Span processors added after the exporters chosen from the environment (e.g. an in-memory exporter in tests). */
+  spanProcessors?: SpanProcessor[];
+  /** Environment to read `OTEL_*` from. Default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface Telemetry {
+  /** Flushes and stops exporters. Runs once. */
+  shutdown(): Promise<void>;
+}
+
+const STARTED = Symbol.for('live-call-guard.telemetry');
+type GlobalWithTelemetry = typeof globalThis & { [STARTED]?: Telemetry };
+
+/**
+ * Starts the OpenTelemetry SDK: instrumentation-pg, the AsyncLocalStorage
+ * context manager, and exporters from the standard variables. It must run
+ * before `pg` is loaded (see `register.ts`). Starting twice in one process
+ * returns the first instance.
+ */
+export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
+  const holder = globalThis as GlobalWithTelemetry;
+  const existing = holder[STARTED];
+  if (existing) return existing;
+
+  const env = options.env ?? process.env;
+  const sdk = new NodeSDK({
+    serviceName: env.OTEL_SERVICE_NAME ? undefined : (options.serviceName ?? 'live-call-guard'),
+    contextManager: new AsyncLocalStorageContextManager(),
+    instrumentations: [new PgInstrumentation()],
+    spanProcessors: [...exportingProcessorsFromEnv(env), ...(options.spanProcessors ?? [])],
+    // Metric readers from the environment only when an OTLP endpoint or exporter is configured.
+    ...(wantsMetrics(env) ? {} : { metricReaders: [] }),
+    // Logs go through pino, not the OTel logs SDK.
+    logRecordProcessors: [],
+  });
+  sdk.start();
+
+  let stopping: Promise<void> | undefined;
+  const telemetry: Telemetry = { shutdown: () => (stopping ??= sdk.shutdown()) };
+  holder[STARTED] = telemetry;
+  return telemetry;
+}
+
+const TRACE_EXPORTERS = ['otlp', 'console', 'none'] as const;
+
+/**
+ * `OTEL_TRACES_EXPORTER` (otlp, console, none; comma-separated). Unset: otlp
+ * when an OTLP endpoint is configured, else none — a server with no collector
+ * does not spend time failing to export.
+ */
+export function exportingProcessorsFromEnv(env: NodeJS.ProcessEnv): SpanProcessor[] {
+  const names = listFromEnv(env.OTEL_TRACES_EXPORTER) ?? (hasOtlpEndpoint(env, 'TRACES') ? ['otlp'] : []);
+  return names.flatMap((name): SpanProcessor[] => {
+    switch (name) {
+      case 'otlp':
+        return [new BatchSpanProcessor({ exporter: new OTLPTraceExporter() })];
+      case 'console':
+        return [new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() })];
+      case 'none':
+        return [];
+      default:
+        throw new ConfigError(
+          `Invalid configuration: OTEL_TRACES_EXPORTER must list ${TRACE_EXPORTERS.join(', ')} (received ${JSON.stringify(env.OTEL_TRACES_EXPORTER)})`,
+        );
+    }
+  });
+}
+
+function wantsMetrics(env: NodeJS.ProcessEnv): boolean {
+  return listFromEnv(env.OTEL_METRICS_EXPORTER) !== undefined || hasOtlpEndpoint(env, 'METRICS');
+}
+
+function hasOtlpEndpoint(env: NodeJS.ProcessEnv, signal: 'TRACES' | 'METRICS'): boolean {
+  return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env[`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`]);
+}
+
+function listFromEnv(value: string | undefined): string[] | undefined {
+  const items = value?.split(',').map((item) => item.trim()).filter(Boolean);
+  return items && items.length > 0 ? items : undefined;
+}
