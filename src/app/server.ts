@@ -28,6 +28,9 @@ export function createAppServer(options: AppServerOptions): AppServer {
   const app = express();
   const server = http.createServer(app);
   const { app: wsApp, getWss } = expressWs(app, server, { wsOptions: { maxPayload: 64 * 1024 } });
+  // ws re-emits the HTTP server's errors (EADDRINUSE...) on the WebSocket
+  // server; listen() reports them, so this must not throw them again.
+  getWss().on('error', () => {});
   wsApp.disable('x-powered-by');
   wsApp.use(express.urlencoded({ extended: false, limit: options.bodyLimitBytes ?? 64 * 1024 }));
   wsApp.use(healthRoutes({ knex: options.knex }));

@@ -1,8 +1,8 @@
 /**
  * Masks the password of a connection string so it can be logged:
  * `postgres://app:s3cret@db/x` → `postgres://app:***@db/x`.
- * Works on strings that are not valid URLs too (masks everything between
- * `://` and `@`'s password part), so even a malformed value never leaks.
+ * A string that is not a valid URL has everything before its last `@`
+ * masked, so even a malformed value never leaks a password.
  */
 export function maskConnectionString(connectionString: string): string {
   try {
@@ -10,6 +10,7 @@ export function maskConnectionString(connectionString: string): string {
     if (url.password) url.password = '***';
     return url.toString();
   } catch {
-    return connectionString.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@');
+    // Not a URL: hide whatever precedes the last '@' (user and password).
+    return connectionString.replace(/^([a-z][a-z0-9+.-]*:\/\/)?.*@/i, (_match, scheme?: string) => `${scheme ?? ''}***@`);
   }
 }
