@@ -9,6 +9,9 @@ export type GuardMode = (typeof GUARD_MODES)[number];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+export const FSYNC_POLICIES = ['write', 'interval', 'none'] as const;
+export type FsyncPolicy = (typeof FSYNC_POLICIES)[number];
+
 /** The process configuration, read once from the environment. */
 export interface Config {
   /** `DATABASE_URL`: a postgres:// URL. Unset: an embedded PostgreSQL under `dataDir`. */
@@ -23,6 +26,12 @@ export interface Config {
   logLevel: LogLevel;
   /** `DATA_DIR`: where local state lives (embedded PostgreSQL, journal), default `.data`. */
   dataDir: string;
+  /** `JOURNAL_DIR`: the write journal, default `<DATA_DIR>/journal`. */
+  journalDir: string;
+  /** `JOURNAL_FSYNC`: write | interval | none, default interval (see the buffer's journal). */
+  journalFsync: FsyncPolicy;
+  /** `CONTEXT_LOAD_TIMEOUT_MS`: how long the one call-start query may take, default 500. */
+  contextLoadTimeoutMs: number;
 }
 
 const postgresUrl = z.string().refine(
@@ -53,6 +62,13 @@ const schema = z.object({
   LIVE_CALL_GUARD: z.enum(GUARD_MODES, { message: `must be one of ${GUARD_MODES.join(', ')}` }).default('report'),
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   DATA_DIR: nonEmpty.default('.data'),
+  JOURNAL_DIR: nonEmpty.optional(),
+  JOURNAL_FSYNC: z.enum(FSYNC_POLICIES, { message: `must be one of ${FSYNC_POLICIES.join(', ')}` }).default('interval'),
+  CONTEXT_LOAD_TIMEOUT_MS: z
+    .string()
+    .regex(/^[1-9]\d*$/, 'must be a positive integer (milliseconds)')
+    .transform(Number)
+    .default(500),
 });
 
 const SECRET_VARIABLES = new Set(['DATABASE_URL']);
@@ -83,12 +99,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
   const values = parsed.data;
+  const dataDir = path.resolve(values.DATA_DIR);
   return {
     databaseUrl: values.DATABASE_URL,
     port: values.PORT,
     host: values.HOST,
     guardMode: values.LIVE_CALL_GUARD,
     logLevel: values.LOG_LEVEL,
-    dataDir: path.resolve(values.DATA_DIR),
+    dataDir,
+    journalDir: values.JOURNAL_DIR ? path.resolve(values.JOURNAL_DIR) : path.join(dataDir, 'journal'),
+    journalFsync: values.JOURNAL_FSYNC,
+    contextLoadTimeoutMs: values.CONTEXT_LOAD_TIMEOUT_MS,
   };
 }

@@ -7,6 +7,13 @@ export const ErrorCodes = {
   EMBEDDED_POSTGRES: 'ERR_EMBEDDED_POSTGRES',
   DATABASE_UNAVAILABLE: 'ERR_DATABASE_UNAVAILABLE',
   PORT_IN_USE: 'ERR_PORT_IN_USE',
+  LIVE_CALL_DB_ACCESS: 'ERR_LIVE_CALL_DB_ACCESS',
+  UNKNOWN_BUSINESS: 'ERR_UNKNOWN_BUSINESS',
+  CONTEXT_LOAD_FAILED: 'ERR_CONTEXT_LOAD_FAILED',
+  INVALID_WRITE: 'ERR_INVALID_WRITE',
+  WRITE_BUFFER_FULL: 'ERR_WRITE_BUFFER_FULL',
+  WRITE_BUFFER_CLOSED: 'ERR_WRITE_BUFFER_CLOSED',
+  JOURNAL: 'ERR_JOURNAL',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -47,5 +54,54 @@ export class DatabaseUnavailableError extends LiveCallGuardError {
 export class PortInUseError extends LiveCallGuardError {
   constructor(message: string, options?: ErrorOptions) {
     super(ErrorCodes.PORT_IN_USE, message, options);
+  }
+}
+
+/** A database query was attempted inside a live call while the guard blocks them. */
+export class LiveCallDbAccessError extends LiveCallGuardError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCodes.LIVE_CALL_DB_ACCESS, message, options);
+  }
+}
+
+/** The business of a call does not exist. */
+export class UnknownBusinessError extends LiveCallGuardError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCodes.UNKNOWN_BUSINESS, message, options);
+  }
+}
+
+/** Loading a call context failed or timed out: the call can go on without CRM data. */
+export class CallContextLoadError extends LiveCallGuardError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCodes.CONTEXT_LOAD_FAILED, message, options);
+  }
+}
+
+/** A write operation given to a WriteBuffer is invalid; nothing was buffered. */
+export class InvalidWriteError extends LiveCallGuardError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCodes.INVALID_WRITE, message, options);
+  }
+}
+
+/** A WriteBuffer holds as many operations as it may. */
+export class WriteBufferFullError extends LiveCallGuardError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCodes.WRITE_BUFFER_FULL, message, options);
+  }
+}
+
+/** A WriteBuffer no longer takes operations (its call ended and it is flushing). */
+export class WriteBufferClosedError extends LiveCallGuardError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCodes.WRITE_BUFFER_CLOSED, message, options);
+  }
+}
+
+/** The write journal could not be written or read. */
+export class JournalError extends LiveCallGuardError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCodes.JOURNAL, message, options);
   }
 }

@@ -1,5 +1,5 @@
-export { loadConfig, GUARD_MODES, LOG_LEVELS } from './config.js';
-export type { Config, GuardMode, LogLevel } from './config.js';
+export { loadConfig, GUARD_MODES, LOG_LEVELS, FSYNC_POLICIES } from './config.js';
+export type { Config, GuardMode, LogLevel, FsyncPolicy } from './config.js';
 export {
   ErrorCodes,
   LiveCallGuardError,
@@ -7,6 +7,13 @@ export {
   EmbeddedPostgresError,
   DatabaseUnavailableError,
   PortInUseError,
+  LiveCallDbAccessError,
+  UnknownBusinessError,
+  CallContextLoadError,
+  InvalidWriteError,
+  WriteBufferFullError,
+  WriteBufferClosedError,
+  JournalError,
 } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export { createKnex } from './db/knex.js';

@@ -22,6 +22,9 @@ describe('loadConfig', () => {
       guardMode: 'report',
       logLevel: 'info',
       dataDir: path.resolve('.data'),
+      journalDir: path.resolve('.data', 'journal'),
+      journalFsync: 'interval',
+      contextLoadTimeoutMs: 500,
     });
   });
 
@@ -33,6 +36,9 @@ describe('loadConfig', () => {
       LIVE_CALL_GUARD: 'block',
       LOG_LEVEL: 'debug',
       DATA_DIR: '/var/lib/lcg',
+      JOURNAL_DIR: '/var/spool/lcg',
+      JOURNAL_FSYNC: 'write',
+      CONTEXT_LOAD_TIMEOUT_MS: '250',
     });
     expect(config).toMatchObject({
       databaseUrl: 'postgresql://app:pw@db.internal:5433/calls',
@@ -41,6 +47,9 @@ describe('loadConfig', () => {
       guardMode: 'block',
       logLevel: 'debug',
       dataDir: '/var/lib/lcg',
+      journalDir: '/var/spool/lcg',
+      journalFsync: 'write',
+      contextLoadTimeoutMs: 250,
     });
   });
 
@@ -52,6 +61,8 @@ describe('loadConfig', () => {
     [{ PORT: 'abc' }, 'PORT must be an integer from 0 to 65535 (received "abc")'],
     [{ PORT: '70000' }, 'PORT must be an integer from 0 to 65535 (received "70000")'],
     [{ PORT: '-1' }, 'PORT must be an integer from 0 to 65535 (received "-1")'],
+    [{ JOURNAL_FSYNC: 'always' }, 'JOURNAL_FSYNC must be one of write, interval, none (received "always")'],
+    [{ CONTEXT_LOAD_TIMEOUT_MS: '0' }, 'CONTEXT_LOAD_TIMEOUT_MS must be a positive integer (milliseconds) (received "0")'],
     [{ LIVE_CALL_GUARD: 'warn' }, 'LIVE_CALL_GUARD must be one of report, block, off (received "warn")'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (received "loud")'],
     [{ DATABASE_URL: 'mysql://u@h/db' }, 'DATABASE_URL must be a postgres:// or postgresql:// URL with a host (received "mysql://u@h/db")'],

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { inject } from 'vitest';
 import { createKnex } from '../../src/db/knex.js';
-import { databaseUrl, TEST_DATABASE_PREFIX } from './database-names.js';
+import { databaseUrl, testDatabaseName } from './database-names.js';
 
 export interface TestDatabase {
   readonly name: string;
@@ -18,7 +18,7 @@ export interface TestDatabase {
  */
 export async function createTestDatabase(options: { migrated?: boolean } = {}): Promise<TestDatabase> {
   const adminUrl = inject('databaseAdminUrl');
-  const name = `${TEST_DATABASE_PREFIX}${process.pid}_${randomBytes(4).toString('hex')}`;
+  const name = testDatabaseName(inject('testRunId'), randomBytes(4).toString('hex'));
   const admin = createKnex(adminUrl, { poolMax: 1 });
   try {
     if (options.migrated ?? true) {

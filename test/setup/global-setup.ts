@@ -1,10 +1,10 @@
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { createDatabaseIfMissing } from '../../src/db/database.js';
-import { EmbeddedPostgres } from '../../src/db/embedded-postgres.js';
+import { EmbeddedPostgres, isAlive } from '../../src/db/embedded-postgres.js';
 import { createKnex } from '../../src/db/knex.js';
 import { migrate } from '../../src/db/migrate.js';
-import { databaseUrl, TEST_DATABASE_PREFIX } from '../helpers/database-names.js';
+import { databaseUrl, runIdOf, TEST_DATABASE_PREFIX, testDatabaseName } from '../helpers/database-names.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -12,6 +12,8 @@ declare module 'vitest' {
     databaseAdminUrl: string;
     /** A migrated database each test file copies its own from. */
     templateDatabase: string;
+    /** Names this run's databases (see testDatabaseName). */
+    testRunId: string;
   }
 }
 
@@ -24,9 +26,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
     ? undefined
     : new EmbeddedPostgres({ dataDir: path.resolve('.data/test-postgres') });
   const adminUrl = embedded ? await embedded.start() : process.env.DATABASE_URL!;
-  await dropTestDatabases(adminUrl);
+  const runId = String(process.pid);
+  await dropTestDatabases(adminUrl, (owner) => !isAlive(Number(owner)));
 
-  const template = `${TEST_DATABASE_PREFIX}template_${process.pid}`;
+  const template = testDatabaseName(runId, 'template');
   await createDatabaseIfMissing(adminUrl, template);
   const knex = createKnex(databaseUrl(adminUrl, template), { poolMax: 1 });
   try {
@@ -37,20 +40,22 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   project.provide('databaseAdminUrl', adminUrl);
   project.provide('templateDatabase', template);
+  project.provide('testRunId', runId);
   return async () => {
-    await dropTestDatabases(adminUrl);
+    await dropTestDatabases(adminUrl, (owner) => owner === runId);
     await embedded?.stop();
   };
 }
 
-/** Drops every database this suite made, this run's and leftovers of killed runs. */
-async function dropTestDatabases(adminUrl: string): Promise<void> {
+/** Drops the test databases whose run id matches: this run's, or those of runs that are gone. */
+async function dropTestDatabases(adminUrl: string, matches: (runId: string) => boolean): Promise<void> {
   const admin = createKnex(adminUrl, { poolMax: 1 });
   try {
     const rows = (await admin('pg_database')
       .where('datname', 'like', `${TEST_DATABASE_PREFIX}%`)
       .select('datname')) as Array<{ datname: string }>;
-    for (const { datname } of rows) await admin.raw('drop database if exists ?? with (force)', [datname]);
+    const ours = rows.filter(({ datname }) => matches(runIdOf(datname) ?? ''));
+    for (const { datname } of ours) await admin.raw('drop database if exists ?? with (force)', [datname]);
   } finally {
     await admin.destroy();
   }
