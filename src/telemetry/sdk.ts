@@ -1,25 +1,37 @@
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
+import type { MetricReader } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import {
   BatchSpanProcessor,
   ConsoleSpanExporter,
   SimpleSpanProcessor,
+  type Sampler,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace';
 import { ConfigError } from '../errors.js';
+import { LiveCallGuardProcessor, type LiveCallGuardOptions } from './live-call-guard-processor.js';
+import { LiveCallSampler, samplerFromEnv } from './live-call-sampler.js';
 
 export interface TelemetryOptions {
   /** `service.name` of the resource, unless `OTEL_SERVICE_NAME` says otherwise. Default `live-call-guard`. */
   serviceName?: string;
   /** Span processors added after the exporters chosen from the environment (e.g. an in-memory exporter in tests). */
   spanProcessors?: SpanProcessor[];
+  /** The live-call guard (mode, logger, onViolation). It is always registered first. */
+  guard?: LiveCallGuardOptions;
+  /** The sampler; default from `OTEL_TRACES_SAMPLER`. Always wrapped in a LiveCallSampler. */
+  sampler?: Sampler;
+  /** Metric readers; default from the `OTEL_*` variables when an exporter or endpoint is set, else none. */
+  metricReaders?: MetricReader[];
   /** Environment to read `OTEL_*` from. Default `process.env`. */
   env?: NodeJS.ProcessEnv;
 }
 
 export interface Telemetry {
+  /** The guard processor (its mode can be changed at run time). */
+  readonly guard: LiveCallGuardProcessor;
   /** Flushes and stops exporters. Runs once. */
   shutdown(): Promise<void>;
 }
@@ -39,20 +51,24 @@ export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
   if (existing) return existing;
 
   const env = options.env ?? process.env;
+  const guard = new LiveCallGuardProcessor(options.guard);
+  const metricReaders = options.metricReaders ?? (wantsMetrics(env) ? undefined : []);
   const sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME ? undefined : (options.serviceName ?? 'live-call-guard'),
     contextManager: new AsyncLocalStorageContextManager(),
     instrumentations: [new PgInstrumentation()],
-    spanProcessors: [...exportingProcessorsFromEnv(env), ...(options.spanProcessors ?? [])],
-    // Metric readers from the environment only when an OTLP endpoint or exporter is configured.
-    ...(wantsMetrics(env) ? {} : { metricReaders: [] }),
+    sampler: new LiveCallSampler(options.sampler ?? samplerFromEnv(env)),
+    // The guard first: in block mode it throws, which skips the processors after it.
+    spanProcessors: [guard, ...exportingProcessorsFromEnv(env), ...(options.spanProcessors ?? [])],
+    // Undefined: metric readers from the environment.
+    ...(metricReaders ? { metricReaders } : {}),
     // Logs go through pino, not the OTel logs SDK.
     logRecordProcessors: [],
   });
   sdk.start();
 
   let stopping: Promise<void> | undefined;
-  const telemetry: Telemetry = { shutdown: () => (stopping ??= sdk.shutdown()) };
+  const telemetry: Telemetry = { guard, shutdown: () => (stopping ??= sdk.shutdown()) };
   holder[STARTED] = telemetry;
   return telemetry;
 }

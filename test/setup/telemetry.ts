@@ -1,13 +1,23 @@
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import { startTelemetry } from '../../src/telemetry/sdk.js';
 import { TEST_SPAN_EXPORTER } from '../helpers/spans.js';
+import { SwitchableSampler, TEST_TELEMETRY, TestMetricReader, type TestTelemetry } from '../helpers/telemetry.js';
 
 // Runs before each test file, in its worker; the SDK starts once per worker
-// (startTelemetry is idempotent) and the exporter lives on globalThis so that
-// every test file of the worker sees the one the SDK writes to.
-const holder = globalThis as { [TEST_SPAN_EXPORTER]?: InMemorySpanExporter };
+// (startTelemetry is idempotent) and its parts live on globalThis so that
+// every test file of the worker sees the ones the SDK uses.
+const holder = globalThis as { [TEST_SPAN_EXPORTER]?: InMemorySpanExporter; [TEST_TELEMETRY]?: TestTelemetry };
 if (!holder[TEST_SPAN_EXPORTER]) {
   const exporter = new InMemorySpanExporter();
+  const sampler = new SwitchableSampler();
+  const metrics = new TestMetricReader();
+  const telemetry = startTelemetry({
+    serviceName: 'live-call-guard-test',
+    spanProcessors: [new SimpleSpanProcessor({ exporter })],
+    sampler,
+    metricReaders: [metrics],
+    guard: { mode: 'report' },
+  });
   holder[TEST_SPAN_EXPORTER] = exporter;
-  startTelemetry({ serviceName: 'live-call-guard-test', spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+  holder[TEST_TELEMETRY] = { guard: telemetry.guard, sampler, metrics };
 }

@@ -1,0 +1,37 @@
+/** The span contract: names of spans, attributes, events and metrics (DESIGN.md). */
+export const SpanNames = {
+  MEDIA_STREAM: 'media_stream',
+  LOAD_CONTEXT: 'call.load_context',
+  LIVE_CALL: 'in_live_call',
+  FLUSH: 'call.flush',
+} as const;
+
+export const Attributes = {
+  LIVE_CALL: 'live_call',
+  LIVE_CALL_ID: 'live_call.id',
+  VIOLATION: 'live_call.violation',
+  ALLOWED: 'live_call.allowed',
+  ALLOWED_REASON: 'live_call.allowed_reason',
+  CALL_SID: 'call.sid',
+  STREAM_SID: 'call.stream_sid',
+  BUSINESS_ID: 'business.id',
+  DIRECTION: 'call.direction',
+  QUERIES_LOAD: 'call.db.queries.load',
+  QUERIES_LIVE: 'call.db.queries.live',
+  QUERIES_FLUSH: 'call.db.queries.flush',
+  DB_TIME_MS: 'call.db.time_ms',
+  CODE_STACKTRACE: 'code.stacktrace',
+  DB_QUERY_TEXT: 'db.query.text',
+} as const;
+
+export const Events = {
+  DB_VIOLATION: 'live_call.db_violation',
+  DB_ALLOWED: 'live_call.db_allowed',
+} as const;
+
+export const Metrics = {
+  VIOLATIONS: 'live_call.db.violations',
+} as const;
+
+/** Tracer and meter name of this library. */
+export const INSTRUMENTATION_NAME = 'live-call-guard';

@@ -1,0 +1,100 @@
+import { context, createContextKey, SpanKind, trace, type Context, type Span } from '@opentelemetry/api';
+import { Attributes, INSTRUMENTATION_NAME, SpanNames } from './attributes.js';
+import { startNow } from './start-now.js';
+
+/** Identifies the call a live scope belongs to. */
+export interface LiveCallInfo {
+  callSid: string;
+  businessId: string | number;
+}
+
+/**
+ * A live call: while code runs in its context, any database query is a
+ * violation (reported or blocked by the LiveCallGuardProcessor).
+ */
+export interface LiveCall extends Readonly<LiveCallInfo> {
+  /** The `in_live_call` span. */
+  readonly span: Span;
+  /** The context to run live code in: the span active, the live key set. */
+  readonly context: Context;
+  /** Runs `fn` in the live call. Call it inside each event listener (e.g. each WebSocket message). */
+  run<T>(fn: () => T): T;
+  /** Ends the `in_live_call` span. Idempotent. */
+  end(): void;
+}
+
+const LIVE_CALL_KEY = createContextKey('live-call-guard.live-call');
+const ALLOWANCE_KEY = createContextKey('live-call-guard.allow-database');
+
+/** The live call of a context, if any. */
+export function getLiveCall(ctx: Context): LiveCall | undefined {
+  return ctx.getValue(LIVE_CALL_KEY) as LiveCall | undefined;
+}
+
+/** The reason database access is allowed in this context, if it is. */
+export function getDatabaseAllowance(ctx: Context): string | undefined {
+  return ctx.getValue(ALLOWANCE_KEY) as string | undefined;
+}
+
+/** Starts an `in_live_call` span (child of `parent`) and returns the live call. */
+export function startLiveCall(info: LiveCallInfo, parent: Context = context.active()): LiveCall {
+  const span = trace.getTracer(INSTRUMENTATION_NAME).startSpan(
+    SpanNames.LIVE_CALL,
+    {
+      kind: SpanKind.INTERNAL,
+      attributes: {
+        [Attributes.LIVE_CALL]: true,
+        [Attributes.CALL_SID]: info.callSid,
+        [Attributes.BUSINESS_ID]: String(info.businessId),
+      },
+    },
+    parent,
+  );
+  let ended = false;
+  const live: LiveCall = {
+    callSid: info.callSid,
+    businessId: info.businessId,
+    span,
+    context: undefined as unknown as Context,
+    run: (fn) => context.with(live.context, () => startNow(fn())),
+    end: () => {
+      if (ended) return;
+      ended = true;
+      span.end();
+    },
+  };
+  (live as { context: Context }).context = trace.setSpan(parent, span).setValue(LIVE_CALL_KEY, live);
+  return live;
+}
+
+/**
+ * Runs `fn` as a live call from start to end: the `in_live_call` span ends
+ * when `fn` returns or its promise settles.
+ */
+export function runInLiveCall<T>(info: LiveCallInfo, fn: () => T): T {
+  const live = startLiveCall(info);
+  let result: T;
+  try {
+    result = live.run(fn);
+  } catch (error) {
+    live.end();
+    throw error;
+  }
+  if (result instanceof Promise) {
+    return result.finally(() => live.end()) as T;
+  }
+  live.end();
+  return result;
+}
+
+/**
+ * The escape hatch: database access inside `fn` is allowed during a live call
+ * and reported as allowed, with `reason`, never as a violation. Keep it rare:
+ * each use stalls a live call.
+ */
+export function allowDatabaseDuringLiveCall<T>(reason: string, fn: () => T): T {
+  if (typeof reason !== 'string' || reason.trim() === '') {
+    throw new TypeError('allowDatabaseDuringLiveCall needs a reason (a non-empty string)');
+  }
+  return context.with(context.active().setValue(ALLOWANCE_KEY, reason), () => startNow(fn()));
+}

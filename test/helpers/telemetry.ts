@@ -1,0 +1,63 @@
+import type { Attributes, Context, Link, SpanKind } from '@opentelemetry/api';
+import { AggregationTemporality, MetricReader } from '@opentelemetry/sdk-metrics';
+import { AlwaysOnSampler, type Sampler, type SamplingResult } from '@opentelemetry/sdk-trace';
+import type { LiveCallGuardProcessor } from '../../src/telemetry/live-call-guard-processor.js';
+
+/** A sampler whose decisions tests can switch (always on, always off, a ratio...). */
+export class SwitchableSampler implements Sampler {
+  current: Sampler = new AlwaysOnSampler();
+
+  shouldSample(ctx: Context, traceId: string, name: string, kind: SpanKind, attributes: Attributes, links: Link[]): SamplingResult {
+    return this.current.shouldSample(ctx, traceId, name, kind, attributes, links);
+  }
+
+  toString(): string {
+    return `Switchable{${this.current.toString()}}`;
+  }
+}
+
+/** A metric reader tests collect from on demand. */
+export class TestMetricReader extends MetricReader {
+  constructor() {
+    super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
+  }
+
+  /** The current value of a counter, summed over data points matching `attributes`. */
+  async counterValue(name: string, attributes: Record<string, string> = {}): Promise<number> {
+    const { resourceMetrics } = await this.collect();
+    let total = 0;
+    for (const scope of resourceMetrics.scopeMetrics) {
+      for (const metric of scope.metrics) {
+        if (metric.descriptor.name !== name) continue;
+        for (const point of metric.dataPoints) {
+          const matches = Object.entries(attributes).every(([key, value]) => point.attributes[key] === value);
+          if (matches) total += point.value as number;
+        }
+      }
+    }
+    return total;
+  }
+
+  protected override onForceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  protected override onShutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+export interface TestTelemetry {
+  guard: LiveCallGuardProcessor;
+  sampler: SwitchableSampler;
+  metrics: TestMetricReader;
+}
+
+export const TEST_TELEMETRY = Symbol.for('live-call-guard.test-telemetry');
+
+/** The SDK parts the test setup started in this worker. */
+export function testTelemetry(): TestTelemetry {
+  const found = (globalThis as { [TEST_TELEMETRY]?: TestTelemetry })[TEST_TELEMETRY];
+  if (!found) throw new Error('test telemetry is not started (test/setup/telemetry.ts)');
+  return found;
+}
