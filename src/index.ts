@@ -25,10 +25,40 @@ export type { Database, DatabaseOptions } from './db/database.js';
 export { EmbeddedPostgres } from './db/embedded-postgres.js';
 export type { EmbeddedPostgresOptions } from './db/embedded-postgres.js';
 export { maskConnectionString } from './db/connection-string.js';
-export { startTelemetry } from './telemetry/sdk.js';
-export type { Telemetry, TelemetryOptions } from './telemetry/sdk.js';
-export { createLogger } from './telemetry/logger.js';
-export type { Logger, LoggerOptions } from './telemetry/logger.js';
+export {
+  startTelemetry,
+  activeTelemetry,
+  createLogger,
+  startLiveCall,
+  runInLiveCall,
+  getLiveCall,
+  allowDatabaseDuringLiveCall,
+  LiveCallGuardProcessor,
+  LiveCallSampler,
+  samplerFromEnv,
+  CallDbReport,
+  withCallDbReport,
+  runInCallPhase,
+  isDatabaseClientSpan,
+  TraceFileExporter,
+  SpanNames,
+  Attributes,
+  Events,
+  Metrics,
+} from './telemetry/index.js';
+export type {
+  Telemetry,
+  TelemetryOptions,
+  Logger,
+  LoggerOptions,
+  LiveCall,
+  LiveCallInfo,
+  LiveCallGuardOptions,
+  LiveCallViolation,
+  CallPhase,
+  CallDbFigures,
+  SpanLike,
+} from './telemetry/index.js';
 export { createAppServer } from './app/server.js';
 export type { AppServer, AppServerOptions } from './app/server.js';
 export { serve } from './app/serve.js';

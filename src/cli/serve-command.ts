@@ -1,6 +1,7 @@
 import { serve } from '../app/serve.js';
 import { loadConfig } from '../config.js';
 import { createLogger } from '../telemetry/logger.js';
+import { activeTelemetry } from '../telemetry/sdk.js';
 import type { CliIo } from './main.js';
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
@@ -25,6 +26,7 @@ export async function serveCommand(io: CliIo): Promise<number> {
   for (const name of STOP_SIGNALS) process.once(name, () => process.exit(130));
   logger.info({ signal }, 'stopping');
   await running.close();
+  await activeTelemetry()?.shutdown();
   logger.info('stopped');
   return 0;
 }

@@ -13,6 +13,7 @@ import {
 import { ConfigError } from '../errors.js';
 import { LiveCallGuardProcessor, type LiveCallGuardOptions } from './live-call-guard-processor.js';
 import { LiveCallSampler, samplerFromEnv } from './live-call-sampler.js';
+import { TraceFileExporter } from './trace-file-exporter.js';
 
 export interface TelemetryOptions {
   /** `service.name` of the resource, unless `OTEL_SERVICE_NAME` says otherwise. Default `live-call-guard`. */
@@ -38,6 +39,11 @@ export interface Telemetry {
 
 const STARTED = Symbol.for('live-call-guard.telemetry');
 type GlobalWithTelemetry = typeof globalThis & { [STARTED]?: Telemetry };
+
+/** The telemetry started in this process, if any. */
+export function activeTelemetry(): Telemetry | undefined {
+  return (globalThis as GlobalWithTelemetry)[STARTED];
+}
 
 /**
  * Starts the OpenTelemetry SDK: instrumentation-pg, the AsyncLocalStorage
@@ -78,11 +84,12 @@ const TRACE_EXPORTERS = ['otlp', 'console', 'none'] as const;
 /**
  * `OTEL_TRACES_EXPORTER` (otlp, console, none; comma-separated). Unset: otlp
  * when an OTLP endpoint is configured, else none — a server with no collector
- * does not spend time failing to export.
+ * does not spend time failing to export. `LIVE_CALL_TRACE_FILE=path` adds OTLP
+ * JSON lines written to that file.
  */
 export function exportingProcessorsFromEnv(env: NodeJS.ProcessEnv): SpanProcessor[] {
   const names = listFromEnv(env.OTEL_TRACES_EXPORTER) ?? (hasOtlpEndpoint(env, 'TRACES') ? ['otlp'] : []);
-  return names.flatMap((name): SpanProcessor[] => {
+  const processors = names.flatMap((name): SpanProcessor[] => {
     switch (name) {
       case 'otlp':
         return [new BatchSpanProcessor({ exporter: new OTLPTraceExporter() })];
@@ -96,6 +103,9 @@ export function exportingProcessorsFromEnv(env: NodeJS.ProcessEnv): SpanProcesso
         );
     }
   });
+  const traceFile = env.LIVE_CALL_TRACE_FILE?.trim();
+  if (traceFile) processors.push(new BatchSpanProcessor({ exporter: new TraceFileExporter(traceFile) }));
+  return processors;
 }
 
 function wantsMetrics(env: NodeJS.ProcessEnv): boolean {
