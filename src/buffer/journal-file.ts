@@ -1,0 +1,98 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { callSidSchema, rowIdSchema } from '../context/call-ids.js';
+import { JournalError } from '../errors.js';
+import { writeOperationSchema, type BufferedWrite } from './operations.js';
+import type { Owner } from './owner.js';
+import { ownerTag } from './owner.js';
+
+/** The call a journal file (and a WriteBuffer) belongs to. */
+export interface CallHeader {
+  readonly callSid: string;
+  readonly businessId: number;
+  readonly leadId: number | null;
+  readonly direction: 'inbound' | 'outbound';
+}
+
+export const JOURNAL_SUFFIX = '.journal';
+const FILE_NAME = /^([A-Za-z0-9_-]{1,64})\.(\d+)-(\d+)\.journal$/;
+
+/** `<callSid>.<pid>-<startTime>.journal` */
+export function journalFileName(callSid: string, owner: Owner): string {
+  return `${callSid}.${ownerTag(owner)}${JOURNAL_SUFFIX}`;
+}
+
+/** The call sid and owner in a journal file name, or undefined for any other file. */
+export function parseJournalFileName(fileName: string): { callSid: string; owner: Owner } | undefined {
+  const match = FILE_NAME.exec(path.basename(fileName));
+  if (!match) return undefined;
+  return { callSid: match[1]!, owner: { pid: Number(match[2]), startTime: Number(match[3]) } };
+}
+
+const headerRecord = z.strictObject({
+  type: z.literal('call'),
+  v: z.literal(1),
+  callSid: callSidSchema,
+  businessId: rowIdSchema,
+  leadId: rowIdSchema.nullable(),
+  direction: z.enum(['inbound', 'outbound']),
+});
+const writeRecord = z.strictObject({ type: z.literal('write'), seq: z.number().int().min(1), op: writeOperationSchema });
+const flushedRecord = z.strictObject({ type: z.literal('flushed'), at: z.string() });
+
+/** One line of a journal file (JSON, then a newline). */
+export function headerLine(header: CallHeader): string {
+  return `${JSON.stringify({ type: 'call', v: 1, ...header })}\n`;
+}
+export function writeLine(write: BufferedWrite): string {
+  return `${JSON.stringify({ type: 'write', seq: write.seq, op: write.op })}\n`;
+}
+export function flushedLine(): string {
+  return `${JSON.stringify({ type: 'flushed', at: new Date().toISOString() })}\n`;
+}
+
+/** What a journal file says. */
+export interface JournalContents {
+  readonly header: CallHeader;
+  readonly writes: readonly BufferedWrite[];
+  readonly flushed: boolean;
+}
+
+/**
+ * Parses a journal file. A last line without its newline is a write torn by
+ * a crash: it was never acknowledged (enqueue had not returned), so it is
+ * ignored. Anything else that does not parse is corruption.
+ * @throws {JournalError} the file is corrupt (its reason in the message).
+ */
+export function parseJournal(text: string, fileName: string): JournalContents {
+  const lines = text.split('\n');
+  lines.pop(); // "" after the last newline, or a torn last line
+  const fail = (line: number, reason: string, cause?: unknown) =>
+    new JournalError(`journal ${path.basename(fileName)} line ${line}: ${reason}`, cause ? { cause } : undefined);
+  const parseLine = (index: number): unknown => {
+    try {
+      return JSON.parse(lines[index]!);
+    } catch (error) {
+      throw fail(index + 1, 'not JSON', error);
+    }
+  };
+  if (lines.length === 0) throw fail(1, 'no call header');
+  const header = headerRecord.safeParse(parseLine(0));
+  if (!header.success) throw fail(1, `bad call header: ${header.error.message}`, header.error);
+  const { callSid, businessId, leadId, direction } = header.data;
+
+  const writes: BufferedWrite[] = [];
+  let flushed = false;
+  for (let index = 1; index < lines.length; index++) {
+    const record = parseLine(index);
+    if (flushedRecord.safeParse(record).success) {
+      flushed = true;
+      continue;
+    }
+    const write = writeRecord.safeParse(record);
+    if (!write.success) throw fail(index + 1, `bad write: ${write.error.message}`, write.error);
+    if (write.data.seq !== writes.length + 1) throw fail(index + 1, `seq ${write.data.seq} out of order`);
+    writes.push({ seq: write.data.seq, idempotencyKey: `${callSid}:${write.data.seq}`, op: write.data.op });
+  }
+  return { header: { callSid, businessId, leadId, direction }, writes, flushed };
+}

@@ -1,0 +1,158 @@
+import { trace } from '@opentelemetry/api';
+import type { Knex } from 'knex';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { flush } from '../../src/buffer/flush.js';
+import { WriteBuffer } from '../../src/buffer/write-buffer.js';
+import { createKnex } from '../../src/db/knex.js';
+import { InvalidWriteError } from '../../src/errors.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { startPgWireCounter, type PgWireCounter } from '../helpers/pg-wire-counter.js';
+import { pgSpans, spanExporter } from '../helpers/spans.js';
+import { insertTenants, snapshot, type Tenants } from './fixture-data.js';
+
+function fullBuffer(callSid: string, businessId: number, leadId: number | null): WriteBuffer {
+  const buffer = new WriteBuffer({ callSid, businessId, leadId });
+  if (leadId !== null) {
+    buffer.updateLead({ customerName: 'Dana' });
+    buffer.updateLead({ phone: '+15550009999', customerName: 'Dana Levi' });
+  }
+  buffer.createAppointment({ startsAt: '2030-01-07T09:00:00Z', endsAt: '2030-01-07T09:30:00Z', title: 'Cleaning' });
+  buffer.createAppointment({ startsAt: '2030-01-08T09:00:00Z', endsAt: '2030-01-08T09:30:00Z', title: 'Check-up' });
+  buffer.updateSession({ state: { step: 'greeting', lang: 'en' } });
+  buffer.updateSession({ state: { step: 'booked' }, summary: 'Booked two visits' });
+  buffer.recordOutcome({ status: 'completed', durationSeconds: 95, endedAt: '2030-01-01T10:00:00Z' });
+  return buffer;
+}
+
+describe('flush', () => {
+  let db: TestDatabase;
+  let wire: PgWireCounter;
+  let viaWire: Knex;
+  let t: Tenants;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    t = await insertTenants(db.knex);
+    wire = await startPgWireCounter(db.url);
+    viaWire = createKnex(wire.url, { poolMax: 2 });
+  });
+  afterAll(async () => {
+    await viaWire.destroy();
+    await wire.close();
+    await db.drop();
+  });
+
+  it('is one transaction: BEGIN, one statement per table, COMMIT (on the wire and in pg spans)', async () => {
+    const buffer = fullBuffer('CA_FLUSH_1', t.a, t.aLead);
+    wire.reset();
+    const { result, traceId } = await trace.getTracer('test').startActiveSpan('test.call_end', async (span) => {
+      try {
+        return { result: await flush(viaWire, buffer), traceId: span.spanContext().traceId };
+      } finally {
+        span.end();
+      }
+    });
+    const sql = wire.statements().map((s) => s.sql.trim().split(/\s+/).slice(0, 3).join(' ').toLowerCase());
+    expect(sql).toEqual(['begin;', 'update "leads" set', 'insert into "appointments"', 'insert into call_sessions', 'insert into call_logs', 'commit;']);
+    expect(result.tables).toEqual(['leads', 'appointments', 'call_sessions', 'call_logs']);
+    expect(result.appointmentsInserted).toBe(2);
+
+    const flushSpan = spanExporter()
+      .getFinishedSpans()
+      .find((span) => span.name === 'call.flush' && span.spanContext().traceId === traceId)!;
+    expect(flushSpan.attributes).toMatchObject({ 'call.sid': 'CA_FLUSH_1', 'business.id': t.a, 'call.writes': 7 });
+    const queries = pgSpans(traceId).filter((span) => !span.name.includes('connect'));
+    expect(queries).toHaveLength(6);
+    expect(queries.every((span) => span.parentSpanContext?.spanId === flushSpan.spanContext().spanId)).toBe(true);
+
+    const rows = await snapshot(db.knex, 'CA_FLUSH_1');
+    expect(rows.leads.find((l) => l.id === t.aLead)).toMatchObject({ customer_name: 'Dana Levi', phone: '+15550009999' });
+    expect(rows.appointments.map((a) => [a.idempotency_key, a.title, a.business_id, a.lead_id])).toEqual([
+      ['CA_FLUSH_1:3', 'Cleaning', t.a, t.aLead],
+      ['CA_FLUSH_1:4', 'Check-up', t.a, t.aLead],
+    ]);
+    expect(rows.sessions).toEqual([
+      expect.objectContaining({ business_id: t.a, lead_id: t.aLead, state: { step: 'booked', lang: 'en' }, summary: 'Booked two visits' }),
+    ]);
+    expect(rows.logs).toEqual([
+      expect.objectContaining({ business_id: t.a, status: 'completed', duration_seconds: 95, direction: 'inbound' }),
+    ]);
+  });
+
+  it('touches only the tables the writes need', async () => {
+    const buffer = new WriteBuffer({ callSid: 'CA_FLUSH_2', businessId: t.a });
+    buffer.updateSession({ summary: 'hung up early' });
+    wire.reset();
+    const result = await flush(viaWire, buffer);
+    expect(result.tables).toEqual(['call_sessions']);
+    expect(wire.statements()).toHaveLength(3);
+  });
+
+  it('an empty buffer issues no statement at all', async () => {
+    wire.reset();
+    const result = await flush(viaWire, new WriteBuffer({ callSid: 'CA_FLUSH_EMPTY', businessId: t.a }));
+    expect(result.tables).toEqual([]);
+    expect(wire.statements()).toHaveLength(0);
+  });
+
+  it('is idempotent: a second flush of the same buffer adds and changes nothing', async () => {
+    const buffer = fullBuffer('CA_FLUSH_3', t.a, t.aLead);
+    await flush(db.knex, buffer);
+    const before = await snapshot(db.knex, 'CA_FLUSH_3');
+    const again = await flush(db.knex, buffer);
+    expect(again.appointmentsInserted).toBe(0);
+    expect(await snapshot(db.knex, 'CA_FLUSH_3')).toEqual(before);
+  });
+
+  it('merges session state into what is there', async () => {
+    await db.knex('call_sessions').insert({ call_sid: 'CA_FLUSH_4', business_id: t.a, state: JSON.stringify({ kept: 1, step: 'old' }) });
+    const buffer = new WriteBuffer({ callSid: 'CA_FLUSH_4', businessId: t.a });
+    buffer.updateSession({ state: { step: 'new' } });
+    await flush(db.knex, buffer);
+    const [row] = await db.knex('call_sessions').where({ call_sid: 'CA_FLUSH_4' });
+    expect(row).toMatchObject({ state: { kept: 1, step: 'new' }, summary: null });
+  });
+
+  it("tenant-bound: a call of A given B's lead changes none of B's rows", async () => {
+    const before = await snapshot(db.knex, 'CA_B_CALL');
+    const buffer = new WriteBuffer({ callSid: 'CA_TENANT_1', businessId: t.a, leadId: t.bLead });
+    buffer.updateLead({ customerName: 'Mallory', phone: '+15550006666' });
+    const error = await flush(db.knex, buffer).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidWriteError);
+    expect((error as Error).message).toMatch(/lead .* is not one of business/);
+    expect((await snapshot(db.knex, 'CA_B_CALL')).leads).toEqual(before.leads);
+  });
+
+  it("tenant-bound: B's lead in an appointment of A is refused by the composite foreign key", async () => {
+    const buffer = new WriteBuffer({ callSid: 'CA_TENANT_2', businessId: t.a, leadId: t.bLead });
+    buffer.createAppointment({ startsAt: '2030-01-07T09:00:00Z', endsAt: '2030-01-07T09:30:00Z', title: 'x' });
+    await expect(flush(db.knex, buffer)).rejects.toMatchObject({ code: '23503' });
+    expect(await db.knex('appointments').where({ call_sid: 'CA_TENANT_2' })).toEqual([]);
+  });
+
+  it("tenant-bound: a call of A with the call sid of B's call or session changes none of B's rows", async () => {
+    await db.knex('call_logs').insert({ call_sid: 'CA_B_CALL', business_id: t.b, lead_id: t.bLead, status: 'in-progress' });
+    await db.knex('call_sessions').insert({ call_sid: 'CA_B_CALL', business_id: t.b, lead_id: t.bLead, summary: 'B' });
+    const before = await snapshot(db.knex, 'CA_B_CALL');
+
+    const outcome = new WriteBuffer({ callSid: 'CA_B_CALL', businessId: t.a });
+    outcome.recordOutcome({ status: 'failed', durationSeconds: 1 });
+    await expect(flush(db.knex, outcome)).rejects.toThrow(/call log CA_B_CALL is not one of business/);
+
+    const session = new WriteBuffer({ callSid: 'CA_B_CALL', businessId: t.a });
+    session.updateSession({ state: { hijacked: true }, summary: 'A' });
+    await expect(flush(db.knex, session)).rejects.toThrow(/call session CA_B_CALL is not one of business/);
+
+    expect(await snapshot(db.knex, 'CA_B_CALL')).toEqual(before);
+  });
+
+  it('rolls back everything when a later statement fails', async () => {
+    // call_sessions is written first and succeeds; call_logs then finds B's call with this sid.
+    await db.knex('call_logs').insert({ call_sid: 'CA_ROLLBACK', business_id: t.b, status: 'in-progress' });
+    const buffer = new WriteBuffer({ callSid: 'CA_ROLLBACK', businessId: t.a });
+    buffer.updateSession({ summary: 'should not stay' });
+    buffer.recordOutcome({ status: 'completed', durationSeconds: 3 });
+    await expect(flush(db.knex, buffer)).rejects.toThrow(/call log CA_ROLLBACK/);
+    expect(await db.knex('call_sessions').where({ call_sid: 'CA_ROLLBACK' })).toEqual([]);
+  });
+});
