@@ -1,6 +1,6 @@
-import { context, createContextKey, type Context, type Span } from '@opentelemetry/api';
+import { context, type Context, type Span } from '@opentelemetry/api';
 import { Attributes } from './attributes.js';
-import { getLiveCall } from './live-call.js';
+import { getCallScope, withCallScope, type CallScope } from './call-scope.js';
 import { startNow } from './start-now.js';
 
 /** Where in a call a query ran. `other`: under the call, outside the three phases. */
@@ -12,8 +12,6 @@ export interface CallDbFigures {
   timeMs: number;
 }
 
-const REPORT_KEY = createContextKey('live-call-guard.call-db-report');
-const PHASE_KEY = createContextKey('live-call-guard.call-phase');
 
 /**
  * Counts a call's database statements and their time by phase. The guard
@@ -48,20 +46,20 @@ export class CallDbReport {
 
 /** `ctx` with `report` attached: statements run under it are counted. */
 export function withCallDbReport(report: CallDbReport, ctx: Context = context.active()): Context {
-  return ctx.setValue(REPORT_KEY, report);
+  return withCallScope(ctx, { report });
 }
 
 export function getCallDbReport(ctx: Context): CallDbReport | undefined {
-  return ctx.getValue(REPORT_KEY) as CallDbReport | undefined;
+  return getCallScope(ctx)?.report;
 }
 
 /** Runs `fn` in the `load` or `flush` phase of the current call (a lazy Knex builder is started in it). */
 export function runInCallPhase<T>(phase: 'load' | 'flush', fn: () => T): T {
-  return context.with(context.active().setValue(PHASE_KEY, phase), () => startNow(fn()));
+  return context.with(withCallScope(context.active(), { phase }), () => startNow(fn()));
 }
 
-/** The phase of a context: live inside a live call, else the phase set, else other. */
-export function phaseOf(ctx: Context): CallPhase {
-  if (getLiveCall(ctx)) return 'live';
-  return (ctx.getValue(PHASE_KEY) as CallPhase | undefined) ?? 'other';
+/** The phase of a call scope: live inside a live call, else the phase set, else other. */
+export function phaseOf(scope: CallScope | undefined): CallPhase {
+  if (scope?.live) return 'live';
+  return scope?.phase ?? 'other';
 }

@@ -7,7 +7,7 @@ export type { LiveCall, LiveCallInfo } from './live-call.js';
 export { LiveCallGuardProcessor } from './live-call-guard-processor.js';
 export type { LiveCallGuardOptions, LiveCallViolation } from './live-call-guard-processor.js';
 export { LiveCallSampler, samplerFromEnv } from './live-call-sampler.js';
-export { CallDbReport, withCallDbReport, getCallDbReport, runInCallPhase, phaseOf } from './call-db-report.js';
+export { CallDbReport, withCallDbReport, getCallDbReport, runInCallPhase } from './call-db-report.js';
 export type { CallPhase, CallDbFigures } from './call-db-report.js';
 export {
   isDatabaseClientSpan,

@@ -3,10 +3,11 @@ import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace
 import type { GuardMode } from '../config.js';
 import { LiveCallDbAccessError } from '../errors.js';
 import { Attributes, Events, INSTRUMENTATION_NAME, Metrics } from './attributes.js';
-import { getCallDbReport, phaseOf, type CallDbReport, type CallPhase } from './call-db-report.js';
+import { phaseOf, type CallDbReport, type CallPhase } from './call-db-report.js';
+import { getCallScope } from './call-scope.js';
 import { captureCallSite } from './call-site.js';
 import { isConnectionSpan, isDatabaseClientSpan, queryTextOf } from './db-span.js';
-import { getDatabaseAllowance, getLiveCall, type LiveCall } from './live-call.js';
+import type { LiveCall } from './live-call.js';
 import type { Logger } from './logger.js';
 
 /** A database statement issued during a live call. */
@@ -73,17 +74,15 @@ export class LiveCallGuardProcessor implements SpanProcessor {
   }
 
   onStart(span: Span, parentContext: Context): void {
-    const live = getLiveCall(parentContext);
-    const report = getCallDbReport(parentContext);
-    if (!live && !report) return;
-    if (!isDatabaseClientSpan(span)) return;
+    const scope = getCallScope(parentContext);
+    if (scope === undefined || !isDatabaseClientSpan(span)) return;
 
-    const tracked: Tracked = { report, phase: phaseOf(parentContext), isStatement: !isConnectionSpan(span) };
+    const { live, report, allowance } = scope;
+    const tracked: Tracked = { report, phase: phaseOf(scope), isStatement: !isConnectionSpan(span) };
     this.tracked.set(span, tracked);
     if (!live || this.mode === 'off') return;
 
     span.setAttribute(Attributes.LIVE_CALL_ID, live.callSid);
-    const allowance = getDatabaseAllowance(parentContext);
     if (allowance !== undefined) {
       span.setAttributes({ [Attributes.ALLOWED]: true, [Attributes.ALLOWED_REASON]: allowance });
       return;

@@ -9,13 +9,12 @@ import {
   type SamplingResult,
 } from '@opentelemetry/sdk-trace';
 import { ConfigError } from '../errors.js';
-import { getCallDbReport } from './call-db-report.js';
+import { getCallScope } from './call-scope.js';
 import { hasDatabaseAttributes } from './db-span.js';
-import { getLiveCall } from './live-call.js';
 
 /**
  * Wraps the configured sampler so that a database span under a live call (or
- * a call being measured) is at least RECORDed: span processors see it, the
+ * a call whose statements are counted) is at least RECORDed: span processors see it, the
  * guard can report or block it, and the exporters still export only what the
  * configured sampler chose.
  */
@@ -32,7 +31,8 @@ export class LiveCallSampler implements Sampler {
   ): SamplingResult {
     const result = this.inner.shouldSample(ctx, traceId, spanName, spanKind, attributes, links);
     if (result.decision !== SamplingDecision.NOT_RECORD) return result;
-    if (!getLiveCall(ctx) && !getCallDbReport(ctx)) return result;
+    const scope = getCallScope(ctx);
+    if (!scope?.live && !scope?.report) return result;
     if (!hasDatabaseAttributes(attributes)) return result;
     return { ...result, decision: SamplingDecision.RECORD };
   }

@@ -1,5 +1,6 @@
-import { context, createContextKey, SpanKind, trace, type Context, type Span } from '@opentelemetry/api';
+import { context, SpanKind, trace, type Context, type Span } from '@opentelemetry/api';
 import { Attributes, INSTRUMENTATION_NAME, SpanNames } from './attributes.js';
+import { getCallScope, withCallScope } from './call-scope.js';
 import { startNow } from './start-now.js';
 
 /** Identifies the call a live scope belongs to. */
@@ -23,17 +24,14 @@ export interface LiveCall extends Readonly<LiveCallInfo> {
   end(): void;
 }
 
-const LIVE_CALL_KEY = createContextKey('live-call-guard.live-call');
-const ALLOWANCE_KEY = createContextKey('live-call-guard.allow-database');
-
 /** The live call of a context, if any. */
 export function getLiveCall(ctx: Context): LiveCall | undefined {
-  return ctx.getValue(LIVE_CALL_KEY) as LiveCall | undefined;
+  return getCallScope(ctx)?.live;
 }
 
 /** The reason database access is allowed in this context, if it is. */
 export function getDatabaseAllowance(ctx: Context): string | undefined {
-  return ctx.getValue(ALLOWANCE_KEY) as string | undefined;
+  return getCallScope(ctx)?.allowance;
 }
 
 /** Starts an `in_live_call` span (child of `parent`) and returns the live call. */
@@ -63,7 +61,7 @@ export function startLiveCall(info: LiveCallInfo, parent: Context = context.acti
       span.end();
     },
   };
-  (live as { context: Context }).context = trace.setSpan(parent, span).setValue(LIVE_CALL_KEY, live);
+  (live as { context: Context }).context = withCallScope(trace.setSpan(parent, span), { live });
   return live;
 }
 
@@ -96,5 +94,5 @@ export function allowDatabaseDuringLiveCall<T>(reason: string, fn: () => T): T {
   if (typeof reason !== 'string' || reason.trim() === '') {
     throw new TypeError('allowDatabaseDuringLiveCall needs a reason (a non-empty string)');
   }
-  return context.with(context.active().setValue(ALLOWANCE_KEY, reason), () => startNow(fn()));
+  return context.with(withCallScope(context.active(), { allowance: reason }), () => startNow(fn()));
 }
