@@ -7,7 +7,7 @@ import type { BufferedWrite } from './operations.js';
 /** What a call's journal needs from the journal it belongs to. */
 export interface JournalHost {
   readonly fsync: FsyncPolicy;
-  /** Called once when the file is closed for good. */
+  /** Called once when the file stops taking appends (its fd may close a little later, after a last fdatasync). */
   release(file: CallJournal): void;
   /** Reports an fsync that failed in the background (the write itself had succeeded). */
   reportSyncError(filePath: string, error: unknown): void;
@@ -87,6 +87,7 @@ export class CallJournal {
   close(): void {
     if (this.closeRequested) return;
     this.closeRequested = true;
+    this.host.release(this);
     if (this.dirty && this.host.fsync === 'interval') this.syncInBackground();
     if (!this.syncing) this.closeNow();
   }
@@ -128,6 +129,5 @@ export class CallJournal {
     } catch (error) {
       this.host.reportSyncError(this.path, error);
     }
-    this.host.release(this);
   }
 }

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { callSidSchema, rowIdSchema } from '../context/call-ids.js';
@@ -15,11 +16,17 @@ export interface CallHeader {
 }
 
 export const JOURNAL_SUFFIX = '.journal';
-const FILE_NAME = /^([A-Za-z0-9_-]{1,64})\.(\d+)-(\d+)\.journal$/;
+const FILE_NAME = /^([A-Za-z0-9_-]{1,64})\.(\d+)-(\d+)\.(\d+)\.journal$/;
 
-/** `<callSid>.<pid>-<startTime>.journal` */
-export function journalFileName(callSid: string, owner: Owner): string {
-  return `${callSid}.${ownerTag(owner)}${JOURNAL_SUFFIX}`;
+/**
+ * `<callSid>.<pid>-<startTime>.<n>.journal`: the call, the process that
+ * owns the file, and `n` telling apart two files of one call the same
+ * process holds (a live call and a recovered one of the same sid). Only the
+ * owner creates names with its own tag, so it can pick a free `n` without
+ * racing anyone.
+ */
+export function journalFileName(callSid: string, owner: Owner, n = 0): string {
+  return `${callSid}.${ownerTag(owner)}.${n}${JOURNAL_SUFFIX}`;
 }
 
 /** The call sid and owner in a journal file name, or undefined for any other file. */
@@ -27,6 +34,15 @@ export function parseJournalFileName(fileName: string): { callSid: string; owner
   const match = FILE_NAME.exec(path.basename(fileName));
   if (!match) return undefined;
   return { callSid: match[1]!, owner: { pid: Number(match[2]), startTime: Number(match[3]) } };
+}
+
+/** The first `<callSid>.<owner>.<n>.journal` in `dir` that does not exist (n < 1000). */
+export function freeJournalPath(dir: string, callSid: string, owner: Owner): string | undefined {
+  for (let n = 0; n < 1000; n++) {
+    const candidate = path.join(dir, journalFileName(callSid, owner, n));
+    if (!fs.existsSync(candidate)) return candidate;
+  }
+  return undefined;
 }
 
 const headerRecord = z.strictObject({

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { FSYNC_POLICIES, type FsyncPolicy } from '../config.js';
 import { ConfigError, JournalError } from '../errors.js';
 import { CallJournal, type JournalHost } from './call-journal.js';
-import { headerLine, journalFileName, type CallHeader } from './journal-file.js';
+import { freeJournalPath, headerLine, type CallHeader } from './journal-file.js';
 import { currentOwner, type Owner } from './owner.js';
 
 export interface JournalOptions {
@@ -101,7 +101,8 @@ export class Journal {
     if (this.files.size >= this.maxOpenCalls) {
       throw new JournalError(`the journal has ${this.files.size} call files open (maxOpenCalls); call ${header.callSid} is not journaled`);
     }
-    const filePath = path.join(this.dir, journalFileName(header.callSid, this.owner));
+    const filePath = freeJournalPath(this.dir, header.callSid, this.owner);
+    if (!filePath) throw new JournalError(`journal of call ${header.callSid}: 1000 files of this call are open`);
     let fd: number;
     try {
       fd = fs.openSync(filePath, 'wx');

@@ -1,0 +1,59 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { JournalError } from '../errors.js';
+import type { CallHeader } from './journal-file.js';
+import type { BufferedWrite } from './operations.js';
+
+/** What a dead-letter file holds: the call's writes (or its unreadable journal) and why they cannot land. */
+export interface DeadLetter {
+  readonly reason: string;
+  readonly error: { readonly name: string; readonly message: string; readonly code?: string };
+  readonly call?: CallHeader;
+  readonly writes?: readonly BufferedWrite[];
+  /** A journal that could not be parsed, as it was. */
+  readonly rawJournal?: string;
+  readonly journalFile?: string;
+  readonly deadLetteredAt: string;
+}
+
+/**
+ * Writes a dead letter atomically (a temporary file, fsynced, renamed) as
+ * `<dir>/<name>.<time>.json` and returns its path.
+ * @throws {JournalError} it could not be written (the journal file must then stay).
+ */
+export function writeDeadLetter(dir: string, name: string, letter: DeadLetter): string {
+  const file = path.join(dir, `${name}.${Date.now()}.json`);
+  const temporary = `${file}.tmp`;
+  try {
+    const fd = fs.openSync(temporary, 'w');
+    try {
+      fs.writeFileSync(fd, `${JSON.stringify(letter, null, 2)}\n`);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(temporary, file);
+    return file;
+  } catch (error) {
+    fs.rmSync(temporary, { force: true });
+    throw new JournalError(`writing dead letter ${file} failed`, { cause: error });
+  }
+}
+
+/** How many dead letters `dir` holds. */
+export function countDeadLetters(dir: string): number {
+  try {
+    return fs.readdirSync(dir).filter((name) => name.endsWith('.json')).length;
+  } catch {
+    return 0;
+  }
+}
+
+/** The error, as a dead letter records it. */
+export function describeError(error: unknown): DeadLetter['error'] {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return { name: error.name, message: error.message, ...(typeof code === 'string' ? { code } : {}) };
+  }
+  return { name: 'Error', message: String(error) };
+}

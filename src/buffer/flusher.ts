@@ -1,0 +1,310 @@
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { MeterProvider } from '@opentelemetry/api';
+import type { Knex } from 'knex';
+import { ConfigError, JournalError } from '../errors.js';
+import { createLogger, type Logger } from '../telemetry/logger.js';
+import { countDeadLetters, describeError, writeDeadLetter } from './dead-letter.js';
+import { flush, type FlushResult } from './flush.js';
+import type { Journal } from './journal.js';
+import { parseJournal } from './journal-file.js';
+import { createFlusherInstruments, type FlusherInstruments } from './metrics.js';
+import { ownerTag } from './owner.js';
+import { claimOrphan, findOrphans, type OrphanJournal } from './recovery.js';
+import { backoffDelayMs, isTransientError } from './retry.js';
+import { WriteBuffer } from './write-buffer.js';
+
+export interface FlusherOptions {
+  knex: Knex;
+  /** The journal buffers write to; recovery reads it and its `dead-letter/` directory. */
+  journal: Journal;
+  /** Default: a pino logger on stdout at info. */
+  logger?: Logger;
+  /** First wait before retrying a transient failure. Default 200 ms. */
+  retryInitialDelayMs?: number;
+  /** Longest wait between retries (the backoff doubles up to it). Default 30 000 ms. */
+  retryMaxDelayMs?: number;
+  /** How often recovery looks for calls that gone processes left. Default 30 000 ms. */
+  recoveryIntervalMs?: number;
+  /** Most journal files one recovery pass replays at once. Default 4. */
+  recoveryConcurrency?: number;
+  /** Passed to {@link flush}. Default 10 000 ms. */
+  statementTimeoutMs?: number;
+  /** For the metrics. Default the global one. */
+  meterProvider?: MeterProvider;
+}
+
+export type FlushOutcome =
+  | { readonly status: 'flushed'; readonly attempts: number; readonly result: FlushResult }
+  | { readonly status: 'dead-lettered'; readonly attempts: number; readonly reason: string; readonly file: string }
+  /** The flusher stopped before the writes landed: they stay in the journal for the next recovery. */
+  | { readonly status: 'deferred'; readonly attempts: number };
+
+export interface RecoveryReport {
+  /** Orphan journal files this pass claimed. */
+  readonly claimed: number;
+  readonly flushed: number;
+  readonly deadLettered: number;
+  readonly deferred: number;
+  /** Claimed files that held nothing to write (already flushed, or no writes). */
+  readonly empty: number;
+}
+
+/** For `/readyz`. */
+export interface FlusherStats {
+  /** Calls whose writes are being flushed, retried or recovered now. */
+  readonly pending: number;
+  /** Dead-letter files in the journal (including earlier runs'). */
+  readonly deadLettered: number;
+  /** Journaled calls live in this process. */
+  readonly openCalls: number;
+  /** Since start. */
+  readonly flushed: number;
+  readonly recovered: number;
+  readonly retries: number;
+}
+
+export interface FlusherEvents {
+  retry: [{ callSid: string; attempt: number; delayMs: number; error: unknown }];
+  flushed: [{ callSid: string; attempts: number; recovered: boolean }];
+  deadLettered: [{ callSid: string; reason: string; file: string }];
+}
+
+/**
+ * Makes buffered writes land: {@link Flusher.flush} retries a transient
+ * failure with capped exponential backoff and jitter until it lands, and
+ * dead-letters a permanent one (logged, counted, never blocking other
+ * calls). {@link Flusher.start} recovers, now and every
+ * `recoveryIntervalMs`, the journals of processes that are gone: each such
+ * call is claimed by exactly one recoverer and replayed (flush is
+ * idempotent, so a replay after a partial earlier attempt writes each
+ * write once).
+ */
+export class Flusher extends EventEmitter<FlusherEvents> {
+  private readonly knex: Knex;
+  private readonly journal: Journal;
+  private readonly logger: Logger;
+  private readonly retryInitialDelayMs: number;
+  private readonly retryMaxDelayMs: number;
+  private readonly recoveryIntervalMs: number;
+  private readonly recoveryConcurrency: number;
+  private readonly statementTimeoutMs: number;
+  private readonly instruments: FlusherInstruments;
+  private readonly sleepers = new Set<() => void>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private recovering: Promise<RecoveryReport> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private counts = { pending: 0, deadLettered: 0, flushed: 0, recovered: 0, retries: 0 };
+
+  constructor(options: FlusherOptions) {
+    super();
+    this.knex = options.knex;
+    this.journal = options.journal;
+    this.logger = options.logger ?? createLogger();
+    this.retryInitialDelayMs = positive('retryInitialDelayMs', options.retryInitialDelayMs ?? 200);
+    this.retryMaxDelayMs = positive('retryMaxDelayMs', options.retryMaxDelayMs ?? 30_000);
+    this.recoveryIntervalMs = positive('recoveryIntervalMs', options.recoveryIntervalMs ?? 30_000);
+    this.recoveryConcurrency = positive('recoveryConcurrency', options.recoveryConcurrency ?? 4);
+    this.statementTimeoutMs = positive('statementTimeoutMs', options.statementTimeoutMs ?? 10_000);
+    this.counts.deadLettered = countDeadLetters(this.journal.deadLetterDir);
+    this.instruments = createFlusherInstruments(() => this.stats(), options.meterProvider);
+  }
+
+  /** Recovers now, then every `recoveryIntervalMs`. Resolves with the first pass's report. */
+  start(): Promise<RecoveryReport> {
+    if (!this.timer && !this.stopped) {
+      this.timer = setInterval(() => {
+        this.recover().catch((error: unknown) => this.logger.error({ err: error }, 'journal recovery failed'));
+      }, this.recoveryIntervalMs);
+      this.timer.unref();
+    }
+    return this.recover();
+  }
+
+  /**
+   * Flushes a buffer (closing it) until its writes land or can never land.
+   * Never rejects: the outcome says what happened.
+   */
+  flush(buffer: WriteBuffer): Promise<FlushOutcome> {
+    return this.track(this.flushUntilSettled(buffer, false));
+  }
+
+  /** One recovery pass (a pass already running is joined). */
+  recover(): Promise<RecoveryReport> {
+    this.recovering ??= this.track(this.recoveryPass()).finally(() => (this.recovering = undefined));
+    return this.recovering;
+  }
+
+  stats(): FlusherStats {
+    return { ...this.counts, openCalls: this.journal.openCalls };
+  }
+
+  /**
+   * Stops recovery and retries: waiting retries resolve `deferred` (their
+   * writes stay journaled for the next process), attempts under way finish.
+   * Runs once.
+   */
+  async stop(): Promise<void> {
+    if (!this.stopped) {
+      this.stopped = true;
+      clearInterval(this.timer);
+      for (const wake of [...this.sleepers]) wake();
+      this.instruments.unregister();
+    }
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async flushUntilSettled(buffer: WriteBuffer, recovered: boolean): Promise<FlushOutcome> {
+    buffer.close();
+    const { callSid } = buffer.call;
+    this.counts.pending++;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        if (this.stopped) return this.defer(buffer, attempt - 1);
+        try {
+          const result = await flush(this.knex, buffer, { statementTimeoutMs: this.statementTimeoutMs, logger: this.logger });
+          this.counts.flushed++;
+          if (recovered) this.counts.recovered++;
+          this.instruments.flushed.add(1);
+          if (attempt > 1 || recovered) this.logger.info({ callSid, attempts: attempt, recovered }, 'buffered writes landed');
+          this.emit('flushed', { callSid, attempts: attempt, recovered });
+          return { status: 'flushed', attempts: attempt, result };
+        } catch (error) {
+          if (!isTransientError(error)) return this.deadLetter(buffer, error, attempt);
+          const delayMs = backoffDelayMs(attempt - 1, this.retryInitialDelayMs, this.retryMaxDelayMs);
+          this.counts.retries++;
+          this.instruments.retries.add(1);
+          // Once, then every 10th attempt: a database outage must not flood the log.
+          if (attempt === 1 || attempt % 10 === 0) {
+            this.logger.warn({ err: error, callSid, attempt, delayMs }, 'flush failed on a transient error; retrying');
+          }
+          this.emit('retry', { callSid, attempt, delayMs, error });
+          await this.sleep(delayMs);
+        }
+      }
+    } finally {
+      this.counts.pending--;
+    }
+  }
+
+  private defer(buffer: WriteBuffer, attempts: number): FlushOutcome {
+    const journaled = buffer.journalFile !== undefined;
+    this.logger[journaled ? 'warn' : 'error'](
+      { callSid: buffer.call.callSid, writes: buffer.size, journaled },
+      journaled ? 'flusher stopped; the writes stay in the journal' : 'flusher stopped; unjournaled writes are lost',
+    );
+    return { status: 'deferred', attempts };
+  }
+
+  private deadLetter(buffer: WriteBuffer, error: unknown, attempts: number): FlushOutcome {
+    const { call } = buffer;
+    const reason = describeError(error);
+    let file: string;
+    try {
+      file = writeDeadLetter(this.journal.deadLetterDir, `${call.callSid}.${ownerTag(this.journal.owner)}`, {
+        reason: `permanent flush failure: ${reason.message}`,
+        error: reason,
+        call,
+        writes: buffer.writes(),
+        ...(buffer.journalFile ? { journalFile: path.basename(buffer.journalFile.path) } : {}),
+        deadLetteredAt: new Date().toISOString(),
+      });
+      buffer.journalFile?.remove();
+    } catch (letterError) {
+      // The journal file stays: a later process recovers it and tries again.
+      this.logger.error({ err: letterError, callSid: call.callSid, reason: reason.message }, 'dead-lettering failed');
+      return this.defer(buffer, attempts);
+    }
+    this.counted(call.callSid, reason.message, file);
+    return { status: 'dead-lettered', attempts, reason: reason.message, file };
+  }
+
+  private counted(callSid: string, reason: string, file: string): void {
+    this.counts.deadLettered++;
+    this.instruments.deadLettered.add(1);
+    this.logger.error({ callSid, reason, file }, 'buffered writes can never land; dead-lettered');
+    this.emit('deadLettered', { callSid, reason, file });
+  }
+
+  private async recoveryPass(): Promise<RecoveryReport> {
+    const report = { claimed: 0, flushed: 0, deadLettered: 0, deferred: 0, empty: 0 };
+    const queue = findOrphans(this.journal.dir);
+    const worker = async () => {
+      for (let orphan = queue.shift(); orphan && !this.stopped; orphan = queue.shift()) {
+        try {
+          await this.recoverOne(orphan, report);
+        } catch (error) {
+          this.logger.error({ err: error, file: orphan.path }, 'recovering a journal file failed');
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: this.recoveryConcurrency }, worker));
+    if (report.claimed > 0) this.logger.info(report, 'journal recovery pass');
+    return report;
+  }
+
+  private async recoverOne(orphan: OrphanJournal, report: { -readonly [K in keyof RecoveryReport]: number }) {
+    const claimed = claimOrphan(orphan, this.journal.owner);
+    if (!claimed) return;
+    report.claimed++;
+    const text = fs.readFileSync(claimed, 'utf8');
+    let contents;
+    try {
+      contents = parseJournal(text, claimed);
+    } catch (error) {
+      if (!(error instanceof JournalError)) throw error;
+      const reason = error.message;
+      const file = writeDeadLetter(this.journal.deadLetterDir, `${orphan.callSid}.${ownerTag(this.journal.owner)}`, {
+        reason: `unreadable journal: ${reason}`,
+        error: describeError(error),
+        rawJournal: text,
+        journalFile: path.basename(orphan.path),
+        deadLetteredAt: new Date().toISOString(),
+      });
+      fs.rmSync(claimed, { force: true });
+      report.deadLettered++;
+      this.counted(orphan.callSid, reason, file);
+      return;
+    }
+    const file = this.journal.adopt(claimed);
+    if (contents.flushed || contents.writes.length === 0) {
+      file.remove();
+      report.empty++;
+      return;
+    }
+    const outcome = await this.flushUntilSettled(WriteBuffer.restore(contents, file), true);
+    if (outcome.status === 'flushed') report.flushed++;
+    else if (outcome.status === 'dead-lettered') report.deadLettered++;
+    else report.deferred++;
+  }
+
+  /** Waits, unless stop() wakes it first. The timer does not keep the process alive. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.sleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      timer.unref();
+      this.sleepers.add(wake);
+    });
+  }
+
+  private track<T>(promise: Promise<T>): Promise<T> {
+    this.inFlight.add(promise);
+    const forget = () => this.inFlight.delete(promise);
+    promise.then(forget, forget);
+    return promise;
+  }
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new ConfigError(`Flusher ${name} must be a positive integer (received ${JSON.stringify(value)})`);
+  }
+  return value;
+}

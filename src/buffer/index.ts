@@ -1,0 +1,17 @@
+export { WriteBuffer } from './write-buffer.js';
+export type { WriteBufferOptions } from './write-buffer.js';
+export { FINAL_CALL_STATUSES, writeOperationSchema } from './operations.js';
+export type { BufferedWrite, FinalCallStatus, LeadFields, WriteOperation, WriteOperationInput } from './operations.js';
+export { flush } from './flush.js';
+export type { FlushOptions, FlushResult } from './flush.js';
+export { planFlush } from './flush-plan.js';
+export type { FlushPlan, PlannedAppointment } from './flush-plan.js';
+export { Journal } from './journal.js';
+export type { JournalOptions } from './journal.js';
+export { CallJournal } from './call-journal.js';
+export type { CallHeader, JournalContents } from './journal-file.js';
+export { parseJournal } from './journal-file.js';
+export { Flusher } from './flusher.js';
+export type { FlusherEvents, FlusherOptions, FlusherStats, FlushOutcome, RecoveryReport } from './flusher.js';
+export { isTransientError, backoffDelayMs } from './retry.js';
+export type { DeadLetter } from './dead-letter.js';
