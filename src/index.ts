@@ -63,3 +63,20 @@ export { createAppServer } from './app/server.js';
 export type { AppServer, AppServerOptions } from './app/server.js';
 export { serve } from './app/serve.js';
 export type { RunningServer } from './app/serve.js';
+export {
+  checkTraces,
+  TraceChecker,
+  checkExitCode,
+  formatJson,
+  formatText,
+  expectNoLiveCallDbAccess,
+  findLiveCallDbAccess,
+} from './telemetry/check/index.js';
+export type {
+  CheckResult,
+  CheckTracesOptions,
+  TraceViolation,
+  TraceCheckerOptions,
+  SpanRecord,
+  SkippedInput,
+} from './telemetry/check/index.js';

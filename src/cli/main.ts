@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { checkCommand } from './check-command.js';
 import { serveCommand } from './serve-command.js';
 
 export interface CliIo {
@@ -10,6 +11,7 @@ const USAGE = `Usage: live-call-guard <command> [options]
 
 Commands:
   serve     run the media-stream server (PORT, HOST, DATABASE_URL, LIVE_CALL_GUARD, ...)
+  check     fail when exported traces show a database query during a live call
   help      show this text
 `;
 
@@ -24,6 +26,8 @@ export async function main(argv: string[], io: CliIo = process): Promise<number>
       case 'serve':
         parseArgs({ args: rest, options: {}, strict: true });
         return await serveCommand(io);
+      case 'check':
+        return await checkCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':

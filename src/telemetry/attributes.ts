@@ -11,6 +11,10 @@ export const Attributes = {
   LIVE_CALL_ID: 'live_call.id',
   VIOLATION: 'live_call.violation',
   ALLOWED: 'live_call.allowed',
+  /** On a violation event: the query was rejected. */
+  BLOCKED: 'live_call.blocked',
+  /** On a violation event: the span id of the offending database span. */
+  VIOLATING_SPAN_ID: 'live_call.span_id',
   ALLOWED_REASON: 'live_call.allowed_reason',
   CALL_SID: 'call.sid',
   STREAM_SID: 'call.stream_sid',

@@ -31,6 +31,11 @@ export function isConnectionSpan(span: SpanLike): boolean {
   return CONNECTION_SPAN_NAMES.has(span.name);
 }
 
+/** The span that marks a live call: `in_live_call`, or any span with `live_call=true`. */
+export function isLiveCallSpan(span: SpanLike): boolean {
+  return span.attributes['live_call'] === true || span.name === 'in_live_call';
+}
+
 /** The statement text of a database span, under the current or the older attribute. */
 export function queryTextOf(attributes: OtelAttributes): string | undefined {
   const text = attributes['db.query.text'] ?? attributes['db.statement'];

@@ -139,7 +139,8 @@ export class LiveCallGuardProcessor implements SpanProcessor {
       live.span.addEvent(Events.DB_VIOLATION, {
         [Attributes.DB_QUERY_TEXT]: violation.query,
         [Attributes.CODE_STACKTRACE]: violation.stack,
-        'live_call.blocked': violation.blocked,
+        [Attributes.BLOCKED]: violation.blocked,
+        [Attributes.VIOLATING_SPAN_ID]: violation.spanId,
       });
     }
     this.counter().add(1, { mode: violation.mode, [Attributes.BUSINESS_ID]: violation.businessId });

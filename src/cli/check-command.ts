@@ -1,0 +1,43 @@
+import { parseArgs } from 'node:util';
+import { checkTraces } from '../telemetry/check/check-traces.js';
+import { checkExitCode, formatJson, formatText } from '../telemetry/check/format.js';
+import type { CliIo } from './main.js';
+
+export const CHECK_USAGE = `Usage: live-call-guard check FILE... [--format text|json]
+
+Fails (exit 1) when exported traces show a database query during a live call.
+FILE: OTLP JSON lines (Collector file exporter, LIVE_CALL_TRACE_FILE), or one
+OTLP or Jaeger JSON document; - reads stdin.
+Exit codes: 0 no violation, 1 violations found, 2 input that could not be read.
+`;
+
+/** `live-call-guard check`: the offline guard over trace files. */
+export async function checkCommand(args: string[], io: CliIo, stdin: NodeJS.ReadableStream = process.stdin): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { format: { type: 'string', default: 'text' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (error) {
+    io.stderr.write(`live-call-guard check: ${(error as Error).message}\n\n${CHECK_USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.stdout.write(CHECK_USAGE);
+    return 0;
+  }
+  if (values.format !== 'text' && values.format !== 'json') {
+    io.stderr.write(`live-call-guard check: --format must be text or json (received ${JSON.stringify(values.format)})\n`);
+    return 2;
+  }
+  if (positionals.length === 0) {
+    io.stderr.write(`live-call-guard check: no FILE given\n\n${CHECK_USAGE}`);
+    return 2;
+  }
+  const result = await checkTraces(positionals, { stdin });
+  io.stdout.write(values.format === 'json' ? formatJson(result) : formatText(result));
+  return checkExitCode(result);
+}

@@ -1,0 +1,40 @@
+import type { Attributes } from '@opentelemetry/api';
+
+/** Where a span was read from, for messages. */
+export interface SourcePosition {
+  file: string;
+  line: number;
+}
+
+/** A span read back from an export, in one shape whatever the format. */
+export interface SpanRecord {
+  /** 32 lowercase hex digits (a 64-bit Jaeger id is left-padded). */
+  traceId: string;
+  /** 16 lowercase hex digits. */
+  spanId: string;
+  parentSpanId: string | undefined;
+  name: string;
+  instrumentationScope: { name: string } | undefined;
+  attributes: Attributes;
+  events: Array<{ name: string; attributes: Attributes }>;
+  source: SourcePosition;
+}
+
+/** A part of the input that could not be used, and why. */
+export interface SkippedInput extends SourcePosition {
+  reason: string;
+}
+
+/** Normalises a hex id: lowercase, left-padded to `length`; undefined if it is not hex. */
+export function normaliseHexId(id: unknown, length: 16 | 32): string | undefined {
+  if (typeof id !== 'string' || id === '') return undefined;
+  let hex = id.toLowerCase();
+  if (!/^[0-9a-f]+$/.test(hex)) {
+    // The protobuf JSON mapping writes bytes as base64.
+    const bytes = Buffer.from(id, 'base64');
+    if (bytes.length === 0 || bytes.toString('base64').replace(/=+$/, '') !== id.replace(/=+$/, '')) return undefined;
+    hex = bytes.toString('hex');
+  }
+  if (hex.length > length || /^0+$/.test(hex)) return undefined;
+  return hex.padStart(length, '0');
+}
