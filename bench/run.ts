@@ -17,6 +17,7 @@ const quick = values.quick ?? false;
 const telemetry = startTelemetry({ serviceName: 'live-call-guard-bench', guard: { mode: 'report' }, env: {} });
 const { openDatabase } = await import('../src/db/database.js');
 const { benchGuardOverhead } = await import('./guard-overhead.js');
+const { benchCheckThroughput } = await import('./check-throughput.js');
 
 const database = await openDatabase({
   databaseUrl: process.env.DATABASE_URL,
@@ -24,7 +25,8 @@ const database = await openDatabase({
 });
 try {
   const guard = await benchGuardOverhead(database.knex, telemetry.guard, { quick });
-  const results = { quick, node: process.version, when: new Date().toISOString(), guard };
+  const check = await benchCheckThroughput(path.resolve('.data/bench'), { quick });
+  const results = { quick, node: process.version, when: new Date().toISOString(), guard, check };
   await fs.mkdir('bench/results', { recursive: true });
   await fs.writeFile('bench/results/latest.json', `${JSON.stringify(results, null, 2)}\n`);
 
@@ -45,6 +47,15 @@ try {
       `| \`select 1\` loop, guard report (outside calls) | ${queryLoop.perSecond.report} queries/s |`,
       `| \`select 1\` loop, guard report, every query a violation | ${queryLoop.perSecond.reportInLiveCall} queries/s |`,
       `| throughput ratio report / off | ${queryLoop.reportOverOff} |`,
+      '',
+      '### `live-call-guard check`',
+      '',
+      '| measure | value |',
+      '| --- | --- |',
+      `| spans checked (OTLP JSON lines, ${check.fileMb} MB) | ${check.spans} |`,
+      `| violations found / planted | ${check.violationsFound} / ${check.violationsPlanted} |`,
+      `| throughput | ${check.spansPerSecond} spans/s |`,
+      `| peak memory (RSS of the checking process) | ${check.peakRssMb} MB |`,
       '',
       `Written to bench/results/latest.json`,
       '',
