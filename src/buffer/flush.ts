@@ -46,20 +46,21 @@ export async function flush(knex: Knex, buffer: WriteBuffer, options: FlushOptio
   const plan = planFlush(buffer.writes());
   const timeoutMs = options.statementTimeoutMs ?? 10_000;
   const attributes = { 'call.sid': call.callSid, 'business.id': call.businessId, 'call.writes': buffer.size };
-  const result = isEmptyPlan(plan)
-    ? { callSid: call.callSid, writes: 0, tables: [], appointmentsInserted: 0 }
-    : await tracer.startActiveSpan('call.flush', { attributes }, async (span) => {
-        try {
-          // Awaited inside the active span: the transaction's queries are its children.
-          return await knex.transaction((trx) => writePlan(trx, call, plan, timeoutMs, buffer.size));
-        } catch (error) {
-          span.recordException(error as Error);
-          span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
-          throw error;
-        } finally {
-          span.end();
-        }
-      });
+  const result = await tracer.startActiveSpan('call.flush', { attributes }, async (span) => {
+    try {
+      if (isEmptyPlan(plan)) return { callSid: call.callSid, writes: 0, tables: [], appointmentsInserted: 0 };
+      // Awaited inside the active span: the transaction's queries are its children.
+      const written = await knex.transaction((trx) => writePlan(trx, call, plan, timeoutMs, buffer.size));
+      span.setAttribute('call.flush.tables', written.tables.length);
+      return written;
+    } catch (error) {
+      span.recordException(error as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
   try {
     buffer.journalFile?.markFlushed();
   } catch (error) {

@@ -1,6 +1,6 @@
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Knex } from 'knex';
-import { CallContextLoadError, UnknownBusinessError } from '../errors.js';
+import { CallContextLoadError, ConfigError, UnknownBusinessError } from '../errors.js';
 import { callContextFromRow, type CallContext, type CallContextRow } from './call-context.js';
 import { callIdsSchema, describeZodError, type CallIds, type CallIdsInput } from './call-ids.js';
 
@@ -73,7 +73,7 @@ export async function loadCallContext(
 ): Promise<CallContext> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
-    throw new CallContextLoadError(`timeoutMs must be a positive integer (received ${JSON.stringify(timeoutMs)})`);
+    throw new ConfigError(`loadCallContext timeoutMs must be a positive integer (received ${JSON.stringify(timeoutMs)})`);
   }
   const parsed = callIdsSchema.safeParse(input);
   if (!parsed.success) {

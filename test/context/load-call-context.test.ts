@@ -179,6 +179,12 @@ describe('loadCallContext', () => {
     expect(wire.statements()).toHaveLength(0);
   });
 
+  it('a bad timeout option fails at once, naming it', async () => {
+    await expect(loadCallContext(viaWire, { callSid: 'CA1', businessId: f.a }, { timeoutMs: 0 })).rejects.toThrow(
+      /timeoutMs must be a positive integer \(received 0\)/,
+    );
+  });
+
   it('a load that exceeds the timeout is ERR_CONTEXT_LOAD_FAILED, not a hang', async () => {
     const holder = await db.knex.transaction();
     try {
