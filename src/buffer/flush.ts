@@ -5,6 +5,7 @@ import { InvalidWriteError } from '../errors.js';
 import { isEmptyPlan, planFlush, type FlushPlan } from './flush-plan.js';
 import type { CallHeader } from './journal-file.js';
 import type { WriteBuffer } from './write-buffer.js';
+import type { Flusher } from './flusher.js';
 
 export interface FlushOptions {
   /** Longest a statement of the flush may run before it is cancelled (a transient failure). Default 10 000 ms. */
@@ -34,6 +35,11 @@ const tracer = trace.getTracer('live-call-guard');
  * Idempotent: appointments carry their idempotency keys (ON CONFLICT DO
  * NOTHING), the other statements set values, so a second flush of the same
  * buffer (or a replay after a crash) changes nothing.
+ *
+ * One attempt: it rejects on any failure and the buffer's journal file
+ * stays. {@link Flusher.flush} is the durable path (retries, dead letters);
+ * a journal left by a failed plain flush is replayed once this process is
+ * gone.
  *
  * Tenant-bound: every statement is bound to the call's business; a lead,
  * session or call log of another business is never changed (the flush

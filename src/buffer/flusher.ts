@@ -3,17 +3,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { MeterProvider } from '@opentelemetry/api';
 import type { Knex } from 'knex';
-import { ConfigError, JournalError } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
 import { countDeadLetters, describeError, writeDeadLetter } from './dead-letter.js';
 import { flush, type FlushResult } from './flush.js';
 import type { Journal } from './journal.js';
-import { parseJournal } from './journal-file.js';
 import { createFlusherInstruments, type FlusherInstruments } from './metrics.js';
 import { ownerTag } from './owner.js';
-import { claimOrphan, findOrphans, type OrphanJournal } from './recovery.js';
+import { findOrphans, takeOrphan, type OrphanJournal } from './recovery.js';
 import { backoffDelayMs, isTransientError } from './retry.js';
-import { WriteBuffer } from './write-buffer.js';
+import type { WriteBuffer } from './write-buffer.js';
 
 export interface FlusherOptions {
   knex: Knex;
@@ -246,38 +245,28 @@ export class Flusher extends EventEmitter<FlusherEvents> {
   }
 
   private async recoverOne(orphan: OrphanJournal, report: { -readonly [K in keyof RecoveryReport]: number }) {
-    const claimed = claimOrphan(orphan, this.journal.owner);
-    if (!claimed) return;
+    const taken = takeOrphan(orphan, this.journal);
+    if (!taken) return;
     report.claimed++;
-    const text = fs.readFileSync(claimed, 'utf8');
-    let contents;
-    try {
-      contents = parseJournal(text, claimed);
-    } catch (error) {
-      if (!(error instanceof JournalError)) throw error;
-      const reason = error.message;
+    if (taken.kind === 'empty') {
+      report.empty++;
+    } else if (taken.kind === 'unreadable') {
       const file = writeDeadLetter(this.journal.deadLetterDir, `${orphan.callSid}.${ownerTag(this.journal.owner)}`, {
-        reason: `unreadable journal: ${reason}`,
-        error: describeError(error),
-        rawJournal: text,
+        reason: `unreadable journal: ${taken.error.message}`,
+        error: describeError(taken.error),
+        rawJournal: taken.text,
         journalFile: path.basename(orphan.path),
         deadLetteredAt: new Date().toISOString(),
       });
-      fs.rmSync(claimed, { force: true });
+      fs.rmSync(taken.path, { force: true });
       report.deadLettered++;
-      this.counted(orphan.callSid, reason, file);
-      return;
+      this.counted(orphan.callSid, taken.error.message, file);
+    } else {
+      const outcome = await this.flushUntilSettled(taken.buffer, true);
+      if (outcome.status === 'flushed') report.flushed++;
+      else if (outcome.status === 'dead-lettered') report.deadLettered++;
+      else report.deferred++;
     }
-    const file = this.journal.adopt(claimed);
-    if (contents.flushed || contents.writes.length === 0) {
-      file.remove();
-      report.empty++;
-      return;
-    }
-    const outcome = await this.flushUntilSettled(WriteBuffer.restore(contents, file), true);
-    if (outcome.status === 'flushed') report.flushed++;
-    else if (outcome.status === 'dead-lettered') report.deadLettered++;
-    else report.deferred++;
   }
 
   /** Waits, unless stop() wakes it first. The timer does not keep the process alive. */

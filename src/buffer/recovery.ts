@@ -1,8 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { freeJournalPath, JOURNAL_SUFFIX, parseJournalFileName } from './journal-file.js';
+import { JournalError } from '../errors.js';
+import type { Journal } from './journal.js';
+import { freeJournalPath, JOURNAL_SUFFIX, parseJournal, parseJournalFileName } from './journal-file.js';
 import type { Owner } from './owner.js';
 import { isOwnerAlive } from './owner.js';
+import { WriteBuffer } from './write-buffer.js';
 
 /** A journal file left by a process that is gone. */
 export interface OrphanJournal {
@@ -46,4 +49,36 @@ export function claimOrphan(orphan: OrphanJournal, owner: Owner): string | undef
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
+}
+
+/** What a claimed orphan turned out to hold. */
+export type TakenOrphan =
+  /** Writes to replay: a closed buffer whose flush marks (removes) the claimed file. */
+  | { readonly kind: 'replay'; readonly buffer: WriteBuffer }
+  /** Nothing to write (already flushed, or no writes); the file is removed. */
+  | { readonly kind: 'empty' }
+  /** A journal that cannot be parsed: for the dead letters. The claimed file is still there. */
+  | { readonly kind: 'unreadable'; readonly error: JournalError; readonly text: string; readonly path: string };
+
+/**
+ * Claims an orphan for `journal`'s process and reads it.
+ * @returns undefined when another recoverer claimed it first.
+ */
+export function takeOrphan(orphan: OrphanJournal, journal: Journal): TakenOrphan | undefined {
+  const claimed = claimOrphan(orphan, journal.owner);
+  if (!claimed) return undefined;
+  const text = fs.readFileSync(claimed, 'utf8');
+  let contents;
+  try {
+    contents = parseJournal(text, orphan.path);
+  } catch (error) {
+    if (!(error instanceof JournalError)) throw error;
+    return { kind: 'unreadable', error, text, path: claimed };
+  }
+  const file = journal.adopt(claimed);
+  if (contents.flushed || contents.writes.length === 0) {
+    file.remove();
+    return { kind: 'empty' };
+  }
+  return { kind: 'replay', buffer: WriteBuffer.restore(contents, file) };
 }
