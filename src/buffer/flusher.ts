@@ -104,6 +104,11 @@ export class Flusher extends EventEmitter<FlusherEvents> {
     this.logger = options.logger ?? createLogger();
     this.retryInitialDelayMs = positive('retryInitialDelayMs', options.retryInitialDelayMs ?? 200);
     this.retryMaxDelayMs = positive('retryMaxDelayMs', options.retryMaxDelayMs ?? 30_000);
+    if (this.retryMaxDelayMs < this.retryInitialDelayMs) {
+      throw new ConfigError(
+        `Flusher retryMaxDelayMs (${this.retryMaxDelayMs}) must not be less than retryInitialDelayMs (${this.retryInitialDelayMs})`,
+      );
+    }
     this.recoveryIntervalMs = positive('recoveryIntervalMs', options.recoveryIntervalMs ?? 30_000);
     this.recoveryConcurrency = positive('recoveryConcurrency', options.recoveryConcurrency ?? 4);
     this.statementTimeoutMs = positive('statementTimeoutMs', options.statementTimeoutMs ?? 10_000);
@@ -168,7 +173,7 @@ export class Flusher extends EventEmitter<FlusherEvents> {
           if (recovered) this.counts.recovered++;
           this.instruments.flushed.add(1);
           if (attempt > 1 || recovered) this.logger.info({ callSid, attempts: attempt, recovered }, 'buffered writes landed');
-          this.emit('flushed', { callSid, attempts: attempt, recovered });
+          this.notify('flushed', { callSid, attempts: attempt, recovered });
           return { status: 'flushed', attempts: attempt, result };
         } catch (error) {
           if (!isTransientError(error)) return this.deadLetter(buffer, error, attempt);
@@ -179,7 +184,7 @@ export class Flusher extends EventEmitter<FlusherEvents> {
           if (attempt === 1 || attempt % 10 === 0) {
             this.logger.warn({ err: error, callSid, attempt, delayMs }, 'flush failed on a transient error; retrying');
           }
-          this.emit('retry', { callSid, attempt, delayMs, error });
+          this.notify('retry', { callSid, attempt, delayMs, error });
           await this.sleep(delayMs);
         }
       }
@@ -224,7 +229,7 @@ export class Flusher extends EventEmitter<FlusherEvents> {
     this.counts.deadLettered++;
     this.instruments.deadLettered.add(1);
     this.logger.error({ callSid, reason, file }, 'buffered writes can never land; dead-lettered');
-    this.emit('deadLettered', { callSid, reason, file });
+    this.notify('deadLettered', { callSid, reason, file });
   }
 
   private async recoveryPass(): Promise<RecoveryReport> {
@@ -266,6 +271,15 @@ export class Flusher extends EventEmitter<FlusherEvents> {
       if (outcome.status === 'flushed') report.flushed++;
       else if (outcome.status === 'dead-lettered') report.deadLettered++;
       else report.deferred++;
+    }
+  }
+
+  /** Emits an event; a listener that throws is logged, never breaks a flush. */
+  private notify<K extends keyof FlusherEvents>(event: K, ...args: FlusherEvents[K]): void {
+    try {
+      (this.emit as (event: K, ...args: FlusherEvents[K]) => boolean)(event, ...args);
+    } catch (error) {
+      this.logger.error({ err: error, event }, 'a Flusher event listener threw');
     }
   }
 
