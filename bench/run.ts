@@ -18,15 +18,21 @@ const telemetry = startTelemetry({ serviceName: 'live-call-guard-bench', guard: 
 const { openDatabase } = await import('../src/db/database.js');
 const { benchGuardOverhead } = await import('./guard-overhead.js');
 const { benchCheckThroughput } = await import('./check-throughput.js');
+const { benchCallPath, callPathMarkdown } = await import('./call-path.js');
+const { migrate } = await import('../src/db/migrate.js');
+const { seedDemoData } = await import('../src/db/seed.js');
 
 const database = await openDatabase({
   databaseUrl: process.env.DATABASE_URL,
   dataDir: path.resolve('.data/bench'),
 });
 try {
+  await migrate(database.knex);
+  await seedDemoData(database.knex);
+  const callPath = await benchCallPath(database.knex, { quick });
   const guard = await benchGuardOverhead(database.knex, telemetry.guard, { quick });
   const check = await benchCheckThroughput(path.resolve('.data/bench'), { quick });
-  const results = { quick, node: process.version, when: new Date().toISOString(), guard, check };
+  const results = { quick, node: process.version, when: new Date().toISOString(), callPath, guard, check };
   await fs.mkdir('bench/results', { recursive: true });
   await fs.writeFile('bench/results/latest.json', `${JSON.stringify(results, null, 2)}\n`);
 
@@ -35,6 +41,7 @@ try {
     [
       `## live-call-guard bench${quick ? ' (quick)' : ''}`,
       '',
+      ...callPathMarkdown(callPath),
       '### Guard cost',
       '',
       '| measure | value |',

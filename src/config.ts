@@ -32,6 +32,14 @@ export interface Config {
   journalFsync: FsyncPolicy;
   /** `CONTEXT_LOAD_TIMEOUT_MS`: how long the one call-start query may take, default 500. */
   contextLoadTimeoutMs: number;
+  /** `TWILIO_AUTH_TOKEN`: checks `X-Twilio-Signature` on /twiml and the /media upgrade. */
+  twilioAuthToken: string | undefined;
+  /** `PUBLIC_URL`: the https origin Twilio reaches (signatures, the Stream URL). Required with TWILIO_AUTH_TOKEN. */
+  publicUrl: string | undefined;
+  /** `CALL_STREAM_SECRET`: signs the stream token the `start` message must carry (16+ characters). */
+  callStreamSecret: string | undefined;
+  /** `DRAIN_TIMEOUT_S`: how long SIGTERM waits for live calls to end, default 30. */
+  drainTimeoutSeconds: number;
 }
 
 const postgresUrl = z.string().refine(
@@ -64,6 +72,13 @@ const schema = z.object({
   DATA_DIR: nonEmpty.default('.data'),
   JOURNAL_DIR: nonEmpty.optional(),
   JOURNAL_FSYNC: z.enum(FSYNC_POLICIES, { message: `must be one of ${FSYNC_POLICIES.join(', ')}` }).default('interval'),
+  TWILIO_AUTH_TOKEN: z.string().min(8, 'must be at least 8 characters').optional(),
+  PUBLIC_URL: z
+    .string()
+    .refine((value) => /^https?:\/\/[^/]+/.test(value) && URL.canParse(value), 'must be an http:// or https:// URL')
+    .optional(),
+  CALL_STREAM_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  DRAIN_TIMEOUT_S: z.string().regex(/^\d+$/, 'must be a whole number of seconds').transform(Number).default(30),
   CONTEXT_LOAD_TIMEOUT_MS: z
     .string()
     .regex(/^[1-9]\d*$/, 'must be a positive integer (milliseconds)')
@@ -71,12 +86,13 @@ const schema = z.object({
     .default(500),
 });
 
-const SECRET_VARIABLES = new Set(['DATABASE_URL']);
+/** Never echoed back: only their length is. */
+const SECRET_VARIABLES = new Set(['TWILIO_AUTH_TOKEN', 'CALL_STREAM_SECRET']);
 
 function describeReceived(name: string, value: string | undefined): string {
   if (value === undefined) return 'nothing';
-  const shown = SECRET_VARIABLES.has(name) ? maskConnectionString(value) : value;
-  return JSON.stringify(shown);
+  if (SECRET_VARIABLES.has(name)) return `a value of ${value.length} characters`;
+  return JSON.stringify(name === 'DATABASE_URL' ? maskConnectionString(value) : value);
 }
 
 /**
@@ -99,6 +115,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
   const values = parsed.data;
+  if (values.TWILIO_AUTH_TOKEN && !values.PUBLIC_URL) {
+    throw new ConfigError('Invalid configuration: PUBLIC_URL must be set with TWILIO_AUTH_TOKEN (signatures are over the public URL) (received nothing)');
+  }
   const dataDir = path.resolve(values.DATA_DIR);
   return {
     databaseUrl: values.DATABASE_URL,
@@ -110,5 +129,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     journalDir: values.JOURNAL_DIR ? path.resolve(values.JOURNAL_DIR) : path.join(dataDir, 'journal'),
     journalFsync: values.JOURNAL_FSYNC,
     contextLoadTimeoutMs: values.CONTEXT_LOAD_TIMEOUT_MS,
+    twilioAuthToken: values.TWILIO_AUTH_TOKEN,
+    publicUrl: values.PUBLIC_URL,
+    callStreamSecret: values.CALL_STREAM_SECRET,
+    drainTimeoutSeconds: values.DRAIN_TIMEOUT_S,
   };
 }

@@ -80,3 +80,32 @@ export type {
   SpanRecord,
   SkippedInput,
 } from './telemetry/check/index.js';
+export { loadCallContext, extractFirstName } from './context/index.js';
+export type {
+  CallContext,
+  LoadCallContextOptions,
+  CallLogSnapshot,
+  LeadSnapshot,
+  BusinessSnapshot,
+  BusinessSettingsSnapshot,
+  JsonValue,
+  CallIdsInput,
+} from './context/index.js';
+export { WriteBuffer, flush, Journal, Flusher, isTransientError, FINAL_CALL_STATUSES } from './buffer/index.js';
+export type {
+  WriteBufferOptions,
+  BufferedWrite,
+  WriteOperation,
+  WriteOperationInput,
+  LeadFields,
+  FinalCallStatus,
+  FlushOptions,
+  FlushResult,
+  JournalOptions,
+  FlusherOptions,
+  FlusherStats,
+  FlusherEvents,
+  FlushOutcome,
+  RecoveryReport,
+  DeadLetter,
+} from './buffer/index.js';

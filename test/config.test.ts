@@ -25,6 +25,10 @@ describe('loadConfig', () => {
       journalDir: path.resolve('.data', 'journal'),
       journalFsync: 'interval',
       contextLoadTimeoutMs: 500,
+      twilioAuthToken: undefined,
+      publicUrl: undefined,
+      callStreamSecret: undefined,
+      drainTimeoutSeconds: 30,
     });
   });
 
@@ -63,6 +67,9 @@ describe('loadConfig', () => {
     [{ PORT: '-1' }, 'PORT must be an integer from 0 to 65535 (received "-1")'],
     [{ JOURNAL_FSYNC: 'always' }, 'JOURNAL_FSYNC must be one of write, interval, none (received "always")'],
     [{ CONTEXT_LOAD_TIMEOUT_MS: '0' }, 'CONTEXT_LOAD_TIMEOUT_MS must be a positive integer (milliseconds) (received "0")'],
+    [{ PUBLIC_URL: 'wss://x' }, 'PUBLIC_URL must be an http:// or https:// URL (received "wss://x")'],
+    [{ DRAIN_TIMEOUT_S: 'soon' }, 'DRAIN_TIMEOUT_S must be a whole number of seconds (received "soon")'],
+    [{ TWILIO_AUTH_TOKEN: 'abcdefgh' }, 'PUBLIC_URL must be set with TWILIO_AUTH_TOKEN (signatures are over the public URL) (received nothing)'],
     [{ LIVE_CALL_GUARD: 'warn' }, 'LIVE_CALL_GUARD must be one of report, block, off (received "warn")'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (received "loud")'],
     [{ DATABASE_URL: 'mysql://u@h/db' }, 'DATABASE_URL must be a postgres:// or postgresql:// URL with a host (received "mysql://u@h/db")'],
@@ -78,6 +85,11 @@ describe('loadConfig', () => {
     expect(error.message).toContain('DATABASE_URL must be a postgres:// or postgresql:// URL');
     expect(error.message).toContain('***@');
     expect(error.message).not.toContain('hunter2');
+  });
+
+  it('never echoes a secret, only its length', () => {
+    const error = configError({ CALL_STREAM_SECRET: 'short-secret' });
+    expect(error.message).toBe('Invalid configuration: CALL_STREAM_SECRET must be at least 16 characters (received a value of 12 characters)');
   });
 
   it('reports every invalid variable at once', () => {

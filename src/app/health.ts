@@ -6,12 +6,16 @@ export interface HealthOptions {
   knex: Knex;
   /** How long `/readyz` waits for the database. Default 2000 ms. */
   readinessTimeoutMs?: number;
+  /** While true, `/readyz` answers 503 (draining). */
+  isDraining?: () => boolean;
+  /** More detail for `/readyz` (journal counts, live calls). */
+  detail?: () => Record<string, unknown>;
 }
 
 /**
  * `GET /healthz`: the process is up (200).
- * `GET /readyz`: 200 when the database answers within the timeout, else 503
- * with the reason.
+ * `GET /readyz`: 200 when the database answers within the timeout and the
+ * server is not draining, else 503 with the reason; with detail.
  */
 export function healthRoutes(options: HealthOptions): Router {
   const timeoutMs = options.readinessTimeoutMs ?? 2000;
@@ -20,11 +24,16 @@ export function healthRoutes(options: HealthOptions): Router {
     res.json({ status: 'ok' });
   });
   router.get('/readyz', async (_req: Request, res: Response) => {
+    const detail = options.detail?.() ?? {};
+    if (options.isDraining?.()) {
+      res.status(503).json({ status: 'draining', ...detail });
+      return;
+    }
     try {
       await options.knex.raw('select 1').timeout(timeoutMs, { cancel: true });
-      res.json({ status: 'ready', database: 'ok' });
+      res.json({ status: 'ready', database: 'ok', ...detail });
     } catch (error) {
-      res.status(503).json({ status: 'unavailable', database: describe(error) });
+      res.status(503).json({ status: 'unavailable', database: describe(error), ...detail });
     }
   });
   return router;

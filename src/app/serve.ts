@@ -1,48 +1,124 @@
+import { Flusher } from '../buffer/flusher.js';
+import { Journal } from '../buffer/journal.js';
 import type { Config } from '../config.js';
 import { openDatabase, type Database } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
 import { seedDemoData } from '../db/seed.js';
 import type { Logger } from '../telemetry/logger.js';
+import type { Agent } from './agent.js';
+import { mediaStream, type MediaStreamHandler } from './media-stream.js';
+import { receptionistAgent } from './receptionist-agent.js';
 import { createAppServer } from './server.js';
+import { twilioUpgradeVerifier } from './twilio-signature.js';
+import { twimlRoute } from './twiml-route.js';
+
+export interface ServeOptions {
+  /** The voice logic. Default: the demo receptionist. */
+  agent?: Agent;
+}
 
 export interface RunningServer {
   /** `http://host:port` it listens on. */
   readonly url: string;
   readonly database: Database;
-  /** Closes the HTTP server, then the database (embedded server included). Runs once. */
+  readonly media: MediaStreamHandler;
+  readonly flusher: Flusher;
+  /**
+   * Graceful stop: `/readyz` turns 503 and upgrades are refused at once, live
+   * calls get up to DRAIN_TIMEOUT_S to end (then are ended), every buffer is
+   * flushed or journaled, then the server and the database close. Runs once.
+   */
   close(): Promise<void>;
 }
 
 /**
  * `live-call-guard serve`: opens the database (embedded unless
- * `DATABASE_URL`), migrates, seeds demo data into an empty database, listens.
- * Whatever fails after the database is open closes it again: no orphaned
- * PostgreSQL.
+ * `DATABASE_URL`), migrates, seeds demo data into an empty database, recovers
+ * journaled writes, listens. Whatever fails after the database is open closes
+ * it again: no orphaned PostgreSQL.
  */
-export async function serve(config: Config, logger: Logger): Promise<RunningServer> {
+export async function serve(config: Config, logger: Logger, options: ServeOptions = {}): Promise<RunningServer> {
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  let journal: Journal | undefined;
+  let flusher: Flusher | undefined;
   try {
     const applied = await migrate(database.knex);
     if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
     if (await seedDemoData(database.knex)) logger.info('demo data seeded into the empty database');
 
-    const server = createAppServer({ knex: database.knex, logger });
+    journal = new Journal({ dir: config.journalDir, fsync: config.journalFsync });
+    flusher = new Flusher({ knex: database.knex, journal, logger });
+    const recovery = await flusher.start();
+    if (recovery.claimed > 0) logger.info({ recovery }, 'recovered journaled writes of earlier processes');
+
+    let draining = false;
+    const media = mediaStream({
+      knex: database.knex,
+      agent: options.agent ?? receptionistAgent(),
+      flusher,
+      journal,
+      logger,
+      streamSecret: config.callStreamSecret,
+      limits: { contextLoadTimeoutMs: config.contextLoadTimeoutMs },
+    });
+    const server = createAppServer({
+      knex: database.knex,
+      logger,
+      verifyClient: twilioUpgradeVerifier({
+        authToken: config.twilioAuthToken,
+        publicUrl: config.publicUrl,
+        isDraining: () => draining,
+      }),
+      readiness: {
+        isDraining: () => draining,
+        detail: () => ({ journal: flusher!.stats(), calls: media.hub.stats() }),
+      },
+      routes: (app) => {
+        app.use(
+          twimlRoute({
+            knex: database.knex,
+            logger,
+            authToken: config.twilioAuthToken,
+            publicUrl: config.publicUrl,
+            streamSecret: config.callStreamSecret,
+          }),
+        );
+        app.ws('/media', media);
+      },
+    });
     const address = await server.listen(config.port, config.host);
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     const url = `http://${host}:${address.port}`;
     logger.info({ url, database: database.description, guard: config.guardMode }, `listening on ${url}`);
+    if (!config.twilioAuthToken) {
+      logger.warn('UNAUTHENTICATED: TWILIO_AUTH_TOKEN is not set, so /twiml and /media accept unsigned requests');
+    }
+    if (!config.callStreamSecret) {
+      logger.warn('UNAUTHENTICATED: CALL_STREAM_SECRET is not set, so a stream start is not bound to the call our webhook answered');
+    }
 
     let closing: Promise<void> | undefined;
+    const ownFlusher = flusher;
+    const ownJournal = journal;
     return {
       url,
       database,
+      media,
+      flusher: ownFlusher,
       close: () =>
         (closing ??= (async () => {
+          draining = true;
+          logger.info({ live_calls: media.hub.stats().liveCalls, timeout_s: config.drainTimeoutSeconds }, 'draining');
+          await media.drain(config.drainTimeoutSeconds * 1000);
           await server.close();
+          await ownFlusher.stop();
+          ownJournal.close();
           await database.close();
         })()),
     };
   } catch (error) {
+    await flusher?.stop();
+    journal?.close();
     await database.close();
     throw error;
   }

@@ -5,13 +5,19 @@ import expressWs from 'express-ws';
 import type { Knex } from 'knex';
 import { PortInUseError } from '../errors.js';
 import type { Logger } from '../telemetry/logger.js';
-import { healthRoutes } from './health.js';
+import { healthRoutes, type HealthOptions } from './health.js';
+
+type VerifyClient = (info: { req: http.IncomingMessage }, callback: (result: boolean, code?: number, message?: string) => void) => void;
 
 export interface AppServerOptions {
   knex: Knex;
   logger: Logger;
-  /** Largest HTTP body accepted. Default 64 KiB. */
-  bodyLimitBytes?: number;
+  /** Checks each WebSocket upgrade before it happens (signatures, draining). */
+  verifyClient?: VerifyClient;
+  /** `/readyz`: draining flag and detail. */
+  readiness?: Pick<HealthOptions, 'isDraining' | 'detail'>;
+  /** Mounts the routes (TwiML, the media WebSocket) on the express-ws app. */
+  routes?: (app: expressWs.Application) => void;
 }
 
 export interface AppServer {
@@ -23,17 +29,20 @@ export interface AppServer {
   close(): Promise<void>;
 }
 
-/** The reference server: Express + express-ws, health routes. */
+/** The reference server: Express + express-ws, health routes, and the routes given. */
 export function createAppServer(options: AppServerOptions): AppServer {
   const app = express();
   const server = http.createServer(app);
-  const { app: wsApp, getWss } = expressWs(app, server, { wsOptions: { maxPayload: 64 * 1024 } });
+  const { app: wsApp, getWss } = expressWs(app, server, {
+    // Larger frames close the socket with 1009.
+    wsOptions: { maxPayload: 64 * 1024, ...(options.verifyClient ? { verifyClient: options.verifyClient } : {}) },
+  });
   // ws re-emits the HTTP server's errors (EADDRINUSE...) on the WebSocket
   // server; listen() reports them, so this must not throw them again.
   getWss().on('error', () => {});
   wsApp.disable('x-powered-by');
-  wsApp.use(express.urlencoded({ extended: false, limit: options.bodyLimitBytes ?? 64 * 1024 }));
-  wsApp.use(healthRoutes({ knex: options.knex }));
+  wsApp.use(healthRoutes({ knex: options.knex, ...options.readiness }));
+  options.routes?.(wsApp);
 
   let closing: Promise<void> | undefined;
   return {

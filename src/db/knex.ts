@@ -1,11 +1,23 @@
 import knexFactory, { type Knex } from 'knex';
 
+/** Where Knex's own warnings go (it prints to the console otherwise). */
+export interface KnexLog {
+  warn(message: string): void;
+  error(message: string): void;
+  debug(message: string): void;
+  deprecate(method: string, alternative: string): void;
+}
+
 export interface KnexOptions {
+  /** Knex's warnings and errors (e.g. "Acquire connection error"); default: dropped, as they reach the caller as errors anyway. */
+  log?: KnexLog;
   /** Largest number of pooled connections. Default 10. */
   poolMax?: number;
   /** `application_name` shown in pg_stat_activity. Default `live-call-guard`. */
   applicationName?: string;
 }
+
+const SILENT_LOG: KnexLog = { warn: () => {}, error: () => {}, debug: () => {}, deprecate: () => {} };
 
 /**
  * A Knex instance on PostgreSQL. `version` is given so that Knex never runs
@@ -18,6 +30,7 @@ export function createKnex(connectionString: string, options: KnexOptions = {}):
     version: '15',
     connection: { connectionString, application_name: options.applicationName ?? 'live-call-guard' },
     pool: { min: 0, max: options.poolMax ?? 10 },
+    log: options.log ?? SILENT_LOG,
   });
   return knex;
 }

@@ -1,0 +1,328 @@
+import { context, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
+import type { WebSocket } from 'ws';
+import { z } from 'zod';
+import { WriteBuffer } from '../buffer/write-buffer.js';
+import type { CallContext } from '../context/call-context.js';
+import { loadCallContext } from '../context/load-call-context.js';
+import { CallContextLoadError } from '../errors.js';
+import { Attributes, INSTRUMENTATION_NAME, SpanNames } from '../telemetry/attributes.js';
+import { CallDbReport, runInCallPhase, withCallDbReport } from '../telemetry/call-db-report.js';
+import { startLiveCall, type LiveCall } from '../telemetry/live-call.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { AgentCall, AgentSession } from './agent.js';
+import { frames } from './audio/mulaw.js';
+import { CloseCodes, type CloseReason } from './close-codes.js';
+import type { MediaStreamHub } from './media-stream-hub.js';
+import { verifyStreamToken } from './stream-token.js';
+import { parseInboundMessage, type InboundMessage, type StartMessage } from './twilio-messages.js';
+
+type State = 'awaiting-start' | 'loading' | 'live' | 'ending' | 'done';
+
+const streamParameters = z.object({
+  business_id: z.string().regex(/^[1-9]\d{0,9}$/, 'must be a positive integer').transform(Number),
+  lead_id: z.string().regex(/^[1-9]\d{0,9}$/, 'must be a positive integer').transform(Number).optional(),
+  direction: z.enum(['inbound', 'outbound']).default('inbound'),
+  token: z.string().max(512).optional(),
+});
+
+/** Protocol problems logged in full per call; past this, only counted. */
+const LOGGED_PROBLEMS_PER_CALL = 5;
+
+/**
+ * One Twilio Media Stream, as a state machine:
+ * connected → start → load the CallContext (one query, `call.load_context`)
+ * → live (`in_live_call`: every inbound message is handled inside it)
+ * → stop or socket close → flush the WriteBuffer (`call.flush`) → done.
+ * The root span `media_stream` carries the call and its DB report.
+ */
+export class MediaSession {
+  private state: State = 'awaiting-start';
+  private readonly root: Span;
+  private readonly report = new CallDbReport();
+  private readonly rootContext: Context;
+  private readonly log: Logger;
+  private streamSid: string | undefined;
+  private callSid: string | undefined;
+  private live: LiveCall | undefined;
+  private agent: AgentSession | undefined;
+  private buffer: WriteBuffer | undefined;
+  private readonly queued: InboundMessage[] = [];
+  private problems = 0;
+  private droppedWhileLoading = 0;
+  private droppedAudio = 0;
+  private messagesThisSecond = 0;
+  private secondStartedAt = Date.now();
+  private peerAlive = true;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private ending: Promise<void> | undefined;
+  /** Resolves when the call is over and its writes are flushed (or journaled). */
+  readonly done: Promise<void>;
+  private resolveDone!: () => void;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly hub: MediaStreamHub,
+  ) {
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    this.root = trace.getTracer(INSTRUMENTATION_NAME).startSpan(SpanNames.MEDIA_STREAM, { kind: SpanKind.SERVER });
+    this.rootContext = withCallDbReport(this.report, trace.setSpan(context.active(), this.root));
+    this.log = hub.logger.child({ trace_id: this.root.spanContext().traceId });
+    const { limits } = hub;
+
+    ws.on('message', (data, isBinary) => this.onFrame(data as Buffer, isBinary));
+    ws.on('close', () => void this.end('socket closed'));
+    ws.on('error', (error) => this.log.warn({ err: error }, 'media stream socket error'));
+    ws.on('pong', () => (this.peerAlive = true));
+
+    this.timers.push(
+      setTimeout(() => {
+        if (this.state === 'awaiting-start') this.close({ code: CloseCodes.POLICY, reason: `no start within ${limits.startTimeoutMs} ms` });
+      }, limits.startTimeoutMs),
+      setInterval(() => {
+        if (!this.peerAlive) {
+          this.log.warn({ call_sid: this.callSid }, 'media stream peer stopped answering pings');
+          ws.terminate();
+          return;
+        }
+        this.peerAlive = false;
+        ws.ping();
+      }, limits.heartbeatIntervalMs),
+    );
+    for (const timer of this.timers) timer.unref();
+  }
+
+  /** Ends the call from outside (drain): closes the socket, flushes. */
+  shutdown(reason: CloseReason): Promise<void> {
+    this.close(reason);
+    return this.done;
+  }
+
+  private onFrame(data: Buffer, isBinary: boolean): void {
+    if (this.state === 'ending' || this.state === 'done') return;
+    const now = Date.now();
+    if (now - this.secondStartedAt >= 1000) {
+      this.secondStartedAt = now;
+      this.messagesThisSecond = 0;
+    }
+    if (++this.messagesThisSecond > this.hub.limits.maxMessagesPerSecond) {
+      this.close({ code: CloseCodes.POLICY, reason: 'message rate exceeded' });
+      return;
+    }
+    if (isBinary) {
+      this.close({ code: CloseCodes.UNSUPPORTED_DATA, reason: 'binary frames are not accepted' });
+      return;
+    }
+    const parsed = parseInboundMessage(data.toString('utf8'));
+    if (!parsed.ok) {
+      this.problem('invalid', parsed.reason);
+      return;
+    }
+    const message = parsed.message;
+    if (message.event === 'connected') return;
+    if (message.event === 'start') {
+      if (this.state === 'awaiting-start') void this.begin(message);
+      else this.close({ code: CloseCodes.POLICY, reason: 'second start message' });
+      return;
+    }
+    if (this.state === 'awaiting-start') {
+      this.problem('out_of_order', `${message.event} before start`);
+      return;
+    }
+    if (message.streamSid !== this.streamSid) {
+      this.close({ code: CloseCodes.POLICY, reason: 'message for another streamSid' });
+      return;
+    }
+    if (this.state === 'loading') {
+      if (this.queued.length < this.hub.limits.maxQueuedWhileLoading) this.queued.push(message);
+      else this.droppedWhileLoading += 1;
+      return;
+    }
+    // The live context is entered here, inside the listener: listeners run
+    // in the socket's context, not in the one they were registered in.
+    this.live!.run(() => this.dispatch(message));
+  }
+
+  private async begin(message: StartMessage): Promise<void> {
+    const { callSid, streamSid, customParameters } = message.start;
+    const params = streamParameters.safeParse(customParameters);
+    if (!params.success) {
+      const issue = params.error.issues[0]!;
+      this.close({ code: CloseCodes.POLICY, reason: `invalid customParameters: ${issue.path.join('.')} ${issue.message}` });
+      return;
+    }
+    const { business_id: businessId, lead_id: leadId, direction, token } = params.data;
+    const secret = this.hub.streamSecret;
+    if (secret) {
+      const refused = verifyStreamToken(secret, token, { callSid, businessId: String(businessId), leadId: leadId?.toString() });
+      if (refused) {
+        this.close({ code: CloseCodes.POLICY, reason: refused });
+        return;
+      }
+    }
+    if (!this.hub.claim(callSid)) {
+      this.close({ code: CloseCodes.POLICY, reason: 'a stream for this call is already live' });
+      return;
+    }
+    this.callSid = callSid;
+    this.streamSid = streamSid;
+    this.state = 'loading';
+    this.root.setAttributes({
+      [Attributes.CALL_SID]: callSid,
+      [Attributes.STREAM_SID]: streamSid,
+      [Attributes.BUSINESS_ID]: String(businessId),
+      [Attributes.DIRECTION]: direction,
+    });
+
+    let callContext: CallContext | null = null;
+    try {
+      callContext = await context.with(this.rootContext, () =>
+        runInCallPhase('load', () =>
+          loadCallContext(this.hub.knex, { callSid, businessId, leadId }, { timeoutMs: this.hub.limits.contextLoadTimeoutMs }),
+        ),
+      );
+    } catch (error) {
+      if (!(error instanceof CallContextLoadError)) {
+        // An unknown business, or a bad id: nothing to bind the call's writes to.
+        this.log.warn({ call_sid: callSid, err: error }, 'call refused: its business cannot be loaded');
+        this.close({ code: CloseCodes.POLICY, reason: (error as Error).message.slice(0, 100) });
+        return;
+      }
+      this.log.warn({ call_sid: callSid, err: error }, 'call context unavailable: the call goes on without CRM data');
+    }
+    if (this.state !== 'loading') return; // the socket closed while loading
+
+    this.buffer = new WriteBuffer({
+      callSid,
+      businessId,
+      leadId: callContext?.lead?.id ?? leadId ?? null,
+      direction,
+      journal: this.hub.journal,
+    });
+    this.live = startLiveCall({ callSid, businessId }, this.rootContext);
+    this.state = 'live';
+    const agentCall = this.agentCall(callContext, businessId, direction);
+    this.live.run(() => {
+      this.agent = this.guarded('start', () => this.hub.agent.startCall(agentCall));
+      for (const queued of this.queued.splice(0)) this.dispatch(queued);
+    });
+  }
+
+  /** Runs inside the live call. */
+  private dispatch(message: InboundMessage): void {
+    const agent = this.agent;
+    switch (message.event) {
+      case 'media':
+        if (agent?.onMedia) {
+          const frame = Buffer.from(message.media.payload, 'base64');
+          this.guarded('media', () => agent.onMedia!(frame));
+        }
+        return;
+      case 'dtmf':
+        if (agent?.onDtmf) this.guarded('dtmf', () => agent.onDtmf!(message.dtmf.digit));
+        return;
+      case 'mark':
+        if (agent?.onMark) this.guarded('mark', () => agent.onMark!(message.mark.name));
+        return;
+      case 'stop':
+        void this.end('stop');
+        return;
+      default:
+        return;
+    }
+  }
+
+  private agentCall(callContext: CallContext | null, businessId: number, direction: 'inbound' | 'outbound'): AgentCall {
+    const streamSid = this.streamSid!;
+    const send = (message: object): void => {
+      if (this.ws.readyState !== this.ws.OPEN) return;
+      if (this.ws.bufferedAmount > this.hub.limits.maxBufferedBytes) {
+        this.droppedAudio += 1;
+        return;
+      }
+      this.ws.send(JSON.stringify(message));
+    };
+    return {
+      callSid: this.callSid!,
+      streamSid,
+      businessId,
+      direction,
+      context: callContext,
+      writes: this.buffer!,
+      log: this.log.child({ call_sid: this.callSid }),
+      sendAudio: (mulaw) => {
+        for (const frame of frames(mulaw)) send({ event: 'media', streamSid, media: { payload: frame.toString('base64') } });
+      },
+      mark: (name) => send({ event: 'mark', streamSid, mark: { name } }),
+      clear: () => send({ event: 'clear', streamSid }),
+    };
+  }
+
+  /** Runs an agent handler; its failure is logged and counted, and the call goes on. */
+  private guarded<T>(what: string, fn: () => T): T | undefined {
+    try {
+      return fn();
+    } catch (error) {
+      this.hub.count('agent_error');
+      if (this.problems++ < LOGGED_PROBLEMS_PER_CALL) this.log.warn({ call_sid: this.callSid, err: error, handler: what }, 'agent handler failed');
+      return undefined;
+    }
+  }
+
+  private problem(kind: 'invalid' | 'out_of_order', reason: string): void {
+    this.hub.count(kind);
+    if (this.problems++ < LOGGED_PROBLEMS_PER_CALL) {
+      this.log.warn({ call_sid: this.callSid, kind, reason }, 'media stream message dropped');
+    }
+  }
+
+  private close({ code, reason }: CloseReason): void {
+    if (code !== CloseCodes.NORMAL) {
+      this.hub.count('closed_by_server');
+      this.log.warn({ call_sid: this.callSid, code, reason }, 'closing media stream');
+    }
+    if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) this.ws.close(code, reason);
+    void this.end(reason);
+  }
+
+  private end(why: string): Promise<void> {
+    this.ending ??= this.finish(why);
+    return this.ending;
+  }
+
+  private async finish(why: string): Promise<void> {
+    const wasLive = this.state === 'live';
+    this.state = 'ending';
+    for (const timer of this.timers) clearTimeout(timer);
+    try {
+      if (wasLive) {
+        const agent = this.agent;
+        if (agent?.onStop) this.live!.run(() => this.guarded('stop', () => agent.onStop!()));
+        this.live!.end();
+      }
+      if (this.buffer) {
+        const buffer = this.buffer;
+        const outcome = await context.with(this.rootContext, () => runInCallPhase('flush', () => this.hub.flusher.flush(buffer)));
+        if (outcome.status !== 'flushed') {
+          this.root.setStatus({ code: SpanStatusCode.ERROR, message: `writes ${outcome.status}` });
+        }
+      }
+    } catch (error) {
+      this.root.setStatus({ code: SpanStatusCode.ERROR, message: 'call ended with an error' });
+      this.log.error({ call_sid: this.callSid, err: error }, 'media stream ended with an error');
+    } finally {
+      this.report.applyTo(this.root);
+      const { queries, timeMs } = this.report.figures();
+      if (this.callSid) {
+        this.log.info(
+          { call_sid: this.callSid, why, db: { queries, timeMs }, dropped_while_loading: this.droppedWhileLoading, dropped_audio: this.droppedAudio },
+          'call ended',
+        );
+        this.hub.release(this.callSid);
+      }
+      this.root.end();
+      this.state = 'done';
+      if (this.ws.readyState === this.ws.OPEN) this.ws.close(CloseCodes.NORMAL, 'call ended');
+      this.resolveDone();
+    }
+  }
+}

@@ -1,0 +1,76 @@
+import { metrics, type Counter } from '@opentelemetry/api';
+import type { Knex } from 'knex';
+import type { Flusher } from '../buffer/flusher.js';
+import type { Journal } from '../buffer/journal.js';
+import { INSTRUMENTATION_NAME } from '../telemetry/attributes.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { Agent } from './agent.js';
+import type { MediaSession } from './media-session.js';
+
+export interface MediaStreamLimits {
+  /** A call must send `start` within this. Default 10 000 ms. */
+  startTimeoutMs: number;
+  /** Ping period; a peer that misses one is terminated. Default 15 000 ms. */
+  heartbeatIntervalMs: number;
+  /** The one call-start query's timeout. Default 500 ms. */
+  contextLoadTimeoutMs: number;
+  /** Messages kept while the context loads; more are dropped and counted. Default 500. */
+  maxQueuedWhileLoading: number;
+  /** Inbound messages per second past which the stream is closed (1008). Default 500 (Twilio sends ~50). */
+  maxMessagesPerSecond: number;
+  /** Outbound bytes queued on a slow socket past which audio is dropped. Default 1 MiB. */
+  maxBufferedBytes: number;
+}
+
+export const DEFAULT_LIMITS: MediaStreamLimits = {
+  startTimeoutMs: 10_000,
+  heartbeatIntervalMs: 15_000,
+  contextLoadTimeoutMs: 500,
+  maxQueuedWhileLoading: 500,
+  maxMessagesPerSecond: 500,
+  maxBufferedBytes: 1 << 20,
+};
+
+export type ProblemKind = 'invalid' | 'out_of_order' | 'agent_error' | 'closed_by_server';
+
+/** What every session of one media endpoint shares: dependencies, limits, the live calls. */
+export class MediaStreamHub {
+  readonly sessions = new Set<MediaSession>();
+  private readonly liveCalls = new Set<string>();
+  private readonly problems: Counter;
+  private readonly counts: Record<ProblemKind, number> = { invalid: 0, out_of_order: 0, agent_error: 0, closed_by_server: 0 };
+
+  constructor(
+    readonly knex: Knex,
+    readonly agent: Agent,
+    readonly flusher: Flusher,
+    readonly journal: Journal | undefined,
+    readonly logger: Logger,
+    readonly streamSecret: string | undefined,
+    readonly limits: MediaStreamLimits,
+  ) {
+    this.problems = metrics.getMeter(INSTRUMENTATION_NAME).createCounter('media_stream.problems', {
+      description: 'Media-stream messages dropped, handlers failed, streams closed by the server',
+    });
+  }
+
+  /** One live stream per call sid: false when the call already has one. */
+  claim(callSid: string): boolean {
+    if (this.liveCalls.has(callSid)) return false;
+    this.liveCalls.add(callSid);
+    return true;
+  }
+
+  release(callSid: string): void {
+    this.liveCalls.delete(callSid);
+  }
+
+  count(kind: ProblemKind): void {
+    this.counts[kind] += 1;
+    this.problems.add(1, { kind });
+  }
+
+  stats(): { liveCalls: number; sessions: number; problems: Readonly<Record<ProblemKind, number>> } {
+    return { liveCalls: this.liveCalls.size, sessions: this.sessions.size, problems: { ...this.counts } };
+  }
+}

@@ -1,0 +1,70 @@
+import type { IncomingMessage } from 'node:http';
+import type { Knex } from 'knex';
+import type { WebSocket } from 'ws';
+import type { Flusher } from '../buffer/flusher.js';
+import type { Journal } from '../buffer/journal.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { Agent } from './agent.js';
+import { CloseCodes } from './close-codes.js';
+import { DEFAULT_LIMITS, MediaStreamHub, type MediaStreamLimits } from './media-stream-hub.js';
+import { MediaSession } from './media-session.js';
+
+export interface MediaStreamOptions {
+  knex: Knex;
+  /** The voice logic run for each call. */
+  agent: Agent;
+  /** Lands each call's writes at its end (retries, dead letters, recovery). */
+  flusher: Flusher;
+  /** Where writes are journaled while the call is live. Default none (a crash loses them). */
+  journal?: Journal;
+  logger: Logger;
+  /** CALL_STREAM_SECRET: when set, `start` must carry a valid token for its call and business. */
+  streamSecret?: string | undefined;
+  /** Limits; defaults in DEFAULT_LIMITS. */
+  limits?: Partial<MediaStreamLimits>;
+}
+
+/** The WebSocket route handler, plus what a server needs to drain it. */
+export interface MediaStreamHandler {
+  (ws: WebSocket, req: IncomingMessage): void;
+  readonly hub: MediaStreamHub;
+  /** Waits for live calls to end, up to `timeoutMs`; then ends the rest (1001). Every buffer is flushed or journaled. */
+  drain(timeoutMs: number): Promise<void>;
+}
+
+/**
+ * Twilio Media Streams for an express-ws app:
+ * `app.ws('/media', mediaStream({ knex, agent, flusher, logger }))`.
+ * Check signatures before the upgrade with `verifyClient` (see twilio-signature.ts).
+ */
+export function mediaStream(options: MediaStreamOptions): MediaStreamHandler {
+  const hub = new MediaStreamHub(
+    options.knex,
+    options.agent,
+    options.flusher,
+    options.journal,
+    options.logger,
+    options.streamSecret,
+    { ...DEFAULT_LIMITS, ...options.limits },
+  );
+  const accept = (ws: WebSocket): void => {
+    const session = new MediaSession(ws, hub);
+    hub.sessions.add(session);
+    void session.done.then(() => hub.sessions.delete(session));
+  };
+  const drain = async (timeoutMs: number): Promise<void> => {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    const all = Promise.all([...hub.sessions].map((session) => session.done)).then(() => 'done' as const);
+    const result = await Promise.race([all, timedOut]);
+    clearTimeout(timer);
+    if (result === 'timeout') {
+      const reason = { code: CloseCodes.GOING_AWAY, reason: 'server shutting down' } as const;
+      await Promise.all([...hub.sessions].map((session) => session.shutdown(reason)));
+    }
+  };
+  const handler: MediaStreamHandler = Object.assign(accept, { hub, drain });
+  return handler;
+}

@@ -1,0 +1,105 @@
+import type { Agent, AgentCall, AgentSession } from './agent.js';
+import { tones } from './audio/mulaw.js';
+import { VoiceActivityDetector } from './audio/voice-activity.js';
+import { nextFreeSlot, type Slot } from './opening-hours.js';
+
+export interface ReceptionistOptions {
+  /**
+   * What the speech pipeline heard when the caller said their name (DTMF 3
+   * stands for "the caller said their name"). Default: "Alex Rivera".
+   */
+  recognizeName?: (call: AgentCall) => string;
+  /** The clock (tests). Default `Date.now`. */
+  now?: () => number;
+}
+
+/** Audible prompts: no TTS here, so short chimes stand for spoken sentences. */
+const PROMPTS = {
+  greeting: tones([{ hz: 660, ms: 300 }, { hz: 880, ms: 300 }, { hz: 0, ms: 100 }, { hz: 990, ms: 400 }]),
+  confirm: tones([{ hz: 880, ms: 200 }, { hz: 1320, ms: 300 }]),
+  sorry: tones([{ hz: 440, ms: 400 }, { hz: 330, ms: 400 }]),
+};
+
+/**
+ * The demo receptionist: greets the caller by the cached first name; DTMF 1
+ * books the next free slot from the cached opening hours, 2 records a
+ * callback request, 3 records the caller's name as a speech pipeline would
+ * hand it over; a caller speaking over a prompt clears playback (barge-in).
+ * Everything it reads is the frozen context; everything it writes is buffered.
+ */
+export function receptionistAgent(options: ReceptionistOptions = {}): Agent {
+  const now = options.now ?? Date.now;
+  const recognizeName = options.recognizeName ?? (() => 'Alex Rivera');
+  return {
+    startCall(call: AgentCall): AgentSession {
+      const startedAt = now();
+      const booked: Slot[] = [];
+      const vad = new VoiceActivityDetector();
+      let playing = false;
+      let bargeIns = 0;
+
+      const say = (prompt: keyof typeof PROMPTS, mark: string): void => {
+        call.sendAudio(PROMPTS[prompt]);
+        call.mark(mark);
+        playing = true;
+      };
+
+      const context = call.context;
+      const name = context?.firstName;
+      const business = context?.business.name ?? 'us';
+      const greeting =
+        call.direction === 'outbound'
+          ? `Hi${name ? ` ${name}` : ''}, this is ${business} calling.`
+          : `Hello${name ? ` ${name}` : ''}, ${context?.settings?.greeting ?? `thank you for calling ${business}.`}`;
+      call.writes.updateSession({ state: { greeting, direction: call.direction } });
+      say('greeting', 'greeting');
+      call.log.info({ greeting }, 'greeted the caller');
+
+      return {
+        onMedia(frame) {
+          if (vad.push(frame) && playing) {
+            call.clear();
+            playing = false;
+            bargeIns += 1;
+          }
+        },
+        onMark(markName) {
+          if (markName === 'greeting' || markName === 'booked' || markName === 'noted' || markName === 'sorry') playing = false;
+        },
+        onDtmf(digit) {
+          switch (digit) {
+            case '1': {
+              const settings = context?.settings;
+              const slot = settings ? nextFreeSlot(settings.openingHours, settings.timezone, new Date(now() + 60 * 60_000), booked) : null;
+              if (!slot) {
+                say('sorry', 'sorry');
+                return;
+              }
+              booked.push(slot);
+              call.writes.createAppointment({ ...slot, title: `Appointment for ${name ?? 'caller'}` });
+              say('confirm', 'booked');
+              return;
+            }
+            case '2':
+              call.writes.updateSession({ state: { callbackRequested: true, callbackRequestedAt: new Date(now()).toISOString() } });
+              say('confirm', 'noted');
+              return;
+            case '3': {
+              const heard = recognizeName(call);
+              if (context?.lead) call.writes.updateLead({ customerName: heard });
+              else call.writes.updateSession({ state: { callerName: heard } });
+              say('confirm', 'noted');
+              return;
+            }
+            default:
+              return;
+          }
+        },
+        onStop() {
+          call.writes.updateSession({ state: { bargeIns }, summary: `${booked.length} appointment(s) booked` });
+          call.writes.recordOutcome({ status: 'completed', durationSeconds: Math.round((now() - startedAt) / 1000) });
+        },
+      };
+    },
+  };
+}

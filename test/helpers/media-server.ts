@@ -1,0 +1,74 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import type { Agent } from '../../src/app/agent.js';
+import { serve, type RunningServer } from '../../src/app/serve.js';
+import { loadConfig } from '../../src/config.js';
+import { parseStreamTwiml, type StreamInstruction } from '../../src/sim/twiml.js';
+import { TwilioStreamClient, type StreamClientOptions } from '../../src/sim/twilio-stream-client.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+
+export interface TestMediaServer {
+  server: RunningServer;
+  db: TestDatabase;
+  journalDir: string;
+  stop(): Promise<void>;
+}
+
+/** The real server (`serve`) on port 0, on a database of its own, with the env given. */
+export async function startMediaServer(env: NodeJS.ProcessEnv = {}, agent?: Agent): Promise<TestMediaServer> {
+  const db = await createTestDatabase();
+  const journalDir = await fs.mkdtemp(path.join(os.tmpdir(), 'lcg-journal-'));
+  const config = loadConfig({ PORT: '0', DATABASE_URL: db.url, JOURNAL_DIR: journalDir, DRAIN_TIMEOUT_S: '5', ...env });
+  const server = await serve(config, pino({ level: 'silent' }), agent ? { agent } : {});
+  return {
+    server,
+    db,
+    journalDir,
+    stop: async () => {
+      await server.close();
+      await db.drop();
+      await fs.rm(journalDir, { recursive: true, force: true });
+    },
+  };
+}
+
+let callCounter = 0;
+/** A call sid like Twilio's: CA + 32 hex digits. */
+export function newCallSid(): string {
+  callCounter += 1;
+  return `CA${process.pid.toString(16).padStart(8, '0')}${callCounter.toString(16).padStart(24, '0')}`;
+}
+
+/** POSTs the voice webhook as Twilio does and reads the Stream from the TwiML. */
+export async function postTwiml(
+  baseUrl: string,
+  form: Record<string, string>,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string; stream: StreamInstruction | undefined }> {
+  const response = await fetch(`${baseUrl}/twiml`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams(form).toString(),
+  });
+  const body = await response.text();
+  return { status: response.status, body, stream: parseStreamTwiml(body) };
+}
+
+/** Places a call up to the live phase: webhook, upgrade, connected, start, greeting mark. */
+export async function placeCall(
+  baseUrl: string,
+  form: Record<string, string>,
+  options: StreamClientOptions = {},
+): Promise<{ client: TwilioStreamClient; callSid: string; stream: StreamInstruction }> {
+  const { stream } = await postTwiml(baseUrl, form);
+  if (!stream) throw new Error('the webhook answered no Stream');
+  const client = await TwilioStreamClient.connect(stream.url, options);
+  client.connected();
+  client.start({ callSid: form.CallSid!, streamSid: `MZ${form.CallSid!.slice(2)}`, customParameters: stream.parameters });
+  return { client, callSid: form.CallSid!, stream };
+}
+
+/** 20 ms of µ-law silence. */
+export const SILENCE = Buffer.alloc(160, 0xff);
