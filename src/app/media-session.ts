@@ -69,9 +69,15 @@ export class MediaSession {
     this.log = hub.logger.child({ trace_id: this.root.spanContext().traceId });
     const { limits } = hub;
 
-    ws.on('message', (data, isBinary) => this.onFrame(data as Buffer, isBinary));
+    // ws 7 (express-ws) gives text frames as strings and no isBinary; ws 8 gives Buffers and isBinary.
+    ws.on('message', (data: Buffer | string, isBinary?: boolean) => this.onFrame(data, isBinary ?? typeof data !== 'string'));
     ws.on('close', () => void this.end('socket closed'));
-    ws.on('error', (error) => this.log.warn({ err: error }, 'media stream socket error'));
+    ws.on('error', (error) => {
+      // A protocol error (e.g. a frame over maxPayload: ws already sent 1009):
+      // end now rather than wait for the peer's close handshake.
+      this.log.warn({ call_sid: this.callSid, err: error }, 'media stream socket error');
+      ws.terminate();
+    });
     ws.on('pong', () => (this.peerAlive = true));
 
     this.timers.push(
@@ -97,7 +103,7 @@ export class MediaSession {
     return this.done;
   }
 
-  private onFrame(data: Buffer, isBinary: boolean): void {
+  private onFrame(data: Buffer | string, isBinary: boolean): void {
     if (this.state === 'ending' || this.state === 'done') return;
     const now = Date.now();
     if (now - this.secondStartedAt >= 1000) {
@@ -112,7 +118,7 @@ export class MediaSession {
       this.close({ code: CloseCodes.UNSUPPORTED_DATA, reason: 'binary frames are not accepted' });
       return;
     }
-    const parsed = parseInboundMessage(data.toString('utf8'));
+    const parsed = parseInboundMessage(typeof data === 'string' ? data : data.toString('utf8'));
     if (!parsed.ok) {
       this.problem('invalid', parsed.reason);
       return;
