@@ -3,6 +3,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_NUMBERS } from '../../src/db/seed.js';
+import { createTestDatabase } from '../helpers/database.js';
+import { newCallSid, placeCall } from '../helpers/media-server.js';
 import { isAlive, spawnNode, type Spawned } from '../helpers/processes.js';
 
 const BIN = 'bin/live-call-guard.js';
@@ -58,6 +61,28 @@ describe('live-call-guard serve', () => {
     expect(await second.exited).toEqual({ code: 0, signal: null });
     expect(await postmasterPid(dataDir)).toBeUndefined();
     expect(isAlive(running!)).toBe(false);
+  });
+
+  it('SIGTERM with a call in progress: the call is ended, its writes land, exit 0', async () => {
+    const db = await createTestDatabase();
+    const journal = path.join(dataDir, 'journal-sigterm');
+    try {
+      const server = serve({ DATABASE_URL: db.url, PORT: '0', JOURNAL_DIR: journal, DRAIN_TIMEOUT_S: '1' });
+      const [, url] = await server.waitForLine(/^live-call-guard listening on (http:\/\/\S+)$/);
+      const callSid = newCallSid();
+      const { client } = await placeCall(url!, { CallSid: callSid, To: DEMO_NUMBERS.dental, From: '+15551230001' });
+      await client.waitFor((m) => m.event === 'mark' && m.mark.name === 'greeting');
+      client.dtmf('1');
+      await client.waitFor((m) => m.event === 'mark' && m.mark.name === 'booked');
+
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toEqual({ code: 0, signal: null });
+      expect((await client.closed).code).toBe(1001);
+      expect(await db.knex('appointments').where({ call_sid: callSid })).toHaveLength(1);
+      expect(await db.knex('call_logs').where({ call_sid: callSid }).first('status')).toEqual({ status: 'completed' });
+    } finally {
+      await db.drop();
+    }
   });
 
   it('exits 1 with one line when the HTTP port is in use, leaving no PostgreSQL behind', async () => {
