@@ -59,10 +59,44 @@ export type {
   CallDbFigures,
   SpanLike,
 } from './telemetry/index.js';
-export { createAppServer } from './app/server.js';
-export type { AppServer, AppServerOptions } from './app/server.js';
-export { serve } from './app/serve.js';
-export type { RunningServer } from './app/serve.js';
+export {
+  mediaStream,
+  DEFAULT_LIMITS,
+  CloseCodes,
+  receptionistAgent,
+  twimlRoute,
+  twilioUpgradeVerifier,
+  isValidTwilioSignature,
+  mediaStreamUrl,
+  createStreamToken,
+  verifyStreamToken,
+  parseInboundMessage,
+  nextFreeSlot,
+  createAppServer,
+  serve,
+} from './app/index.js';
+export type {
+  MediaStreamHandler,
+  MediaStreamOptions,
+  MediaStreamLimits,
+  CloseReason,
+  Agent,
+  AgentCall,
+  AgentSession,
+  ReceptionistOptions,
+  TwimlRouteOptions,
+  UpgradeVerifierOptions,
+  StreamClaims,
+  InboundMessage,
+  OutboundMessage,
+  AppServer,
+  AppServerOptions,
+  RunningServer,
+  ServeOptions,
+} from './app/index.js';
+export { TwilioStreamClient } from './sim/twilio-stream-client.js';
+export type { StreamClientOptions, StreamStart } from './sim/twilio-stream-client.js';
+export { parseStreamTwiml } from './sim/twiml.js';
 export {
   checkTraces,
   TraceChecker,
