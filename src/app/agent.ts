@@ -27,8 +27,11 @@ export interface AgentSession {
   onMedia?(frame: Buffer): void;
   onDtmf?(digit: string): void;
   onMark?(name: string): void;
-  /** The call is ending (stop or hang-up); last chance to buffer writes. */
-  onStop?(): void;
+  /**
+   * The call is ending (stop or hang-up); last chance to buffer writes. A
+   * returned promise is awaited (up to `stopTimeoutMs`) before the flush.
+   */
+  onStop?(): void | Promise<void>;
 }
 
 /** A voice agent: the developer's logic, started once per call. */

@@ -104,6 +104,17 @@ export class MediaSession {
   }
 
   private onFrame(data: Buffer | string, isBinary: boolean): void {
+    const timer = this.hub.onFrameHandled;
+    if (!timer) {
+      this.handleFrame(data, isBinary);
+      return;
+    }
+    const start = process.hrtime.bigint();
+    this.handleFrame(data, isBinary);
+    timer(Number(process.hrtime.bigint() - start));
+  }
+
+  private handleFrame(data: Buffer | string, isBinary: boolean): void {
     if (this.state === 'ending' || this.state === 'done') return;
     const now = Date.now();
     if (now - this.secondStartedAt >= 1000) {
@@ -302,7 +313,8 @@ export class MediaSession {
     try {
       if (wasLive) {
         const agent = this.agent;
-        if (agent?.onStop) this.live!.run(() => this.guarded('stop', () => agent.onStop!()));
+        const stopping = agent?.onStop ? this.live!.run(() => this.guarded('stop', () => agent.onStop!())) : undefined;
+        if (stopping instanceof Promise) await settleWithin(stopping, this.hub.limits.stopTimeoutMs);
         this.live!.end();
       }
       if (this.buffer) {
@@ -331,4 +343,11 @@ export class MediaSession {
       this.resolveDone();
     }
   }
+}
+
+/** Waits for `promise` to settle, at most `ms`; never rejects. */
+async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }

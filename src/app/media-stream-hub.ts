@@ -20,6 +20,8 @@ export interface MediaStreamLimits {
   maxMessagesPerSecond: number;
   /** Outbound bytes queued on a slow socket past which audio is dropped. Default 1 MiB. */
   maxBufferedBytes: number;
+  /** How long a promise returned by an agent's onStop is awaited before the flush. Default 5 000 ms. */
+  stopTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: MediaStreamLimits = {
@@ -29,6 +31,7 @@ export const DEFAULT_LIMITS: MediaStreamLimits = {
   maxQueuedWhileLoading: 500,
   maxMessagesPerSecond: 500,
   maxBufferedBytes: 1 << 20,
+  stopTimeoutMs: 5_000,
 };
 
 export type ProblemKind = 'invalid' | 'out_of_order' | 'agent_error' | 'closed_by_server';
@@ -48,6 +51,8 @@ export class MediaStreamHub {
     readonly logger: Logger,
     readonly streamSecret: string | undefined,
     readonly limits: MediaStreamLimits,
+    /** Called with the nanoseconds each inbound message took to handle (benchmarks). */
+    readonly onFrameHandled?: (nanoseconds: number) => void,
   ) {
     this.problems = metrics.getMeter(INSTRUMENTATION_NAME).createCounter('media_stream.problems', {
       description: 'Media-stream messages dropped, handlers failed, streams closed by the server',

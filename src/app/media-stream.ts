@@ -22,6 +22,8 @@ export interface MediaStreamOptions {
   streamSecret?: string | undefined;
   /** Limits; defaults in DEFAULT_LIMITS. */
   limits?: Partial<MediaStreamLimits>;
+  /** Called with the nanoseconds each inbound message took to handle. Default none (nothing measured). */
+  onFrameHandled?: (nanoseconds: number) => void;
 }
 
 /** The WebSocket route handler, plus what a server needs to drain it. */
@@ -46,6 +48,7 @@ export function mediaStream(options: MediaStreamOptions): MediaStreamHandler {
     options.logger,
     options.streamSecret,
     { ...DEFAULT_LIMITS, ...options.limits },
+    options.onFrameHandled,
   );
   const accept = (ws: WebSocket): void => {
     const session = new MediaSession(ws, hub);

@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import { Flusher } from '../buffer/flusher.js';
 import { Journal } from '../buffer/journal.js';
 import type { Config } from '../config.js';
@@ -13,8 +14,10 @@ import { twilioUpgradeVerifier } from './twilio-signature.js';
 import { twimlRoute } from './twiml-route.js';
 
 export interface ServeOptions {
-  /** The voice logic. Default: the demo receptionist. */
-  agent?: Agent;
+  /** The voice logic, or a factory given the server's Knex (the naive agent). Default: the demo receptionist. */
+  agent?: Agent | ((knex: Knex) => Agent);
+  /** Called with the nanoseconds each inbound media-stream message took (benchmarks). */
+  onFrameHandled?: (nanoseconds: number) => void;
 }
 
 export interface RunningServer {
@@ -54,12 +57,13 @@ export async function serve(config: Config, logger: Logger, options: ServeOption
     let draining = false;
     const media = mediaStream({
       knex: database.knex,
-      agent: options.agent ?? receptionistAgent(),
+      agent: typeof options.agent === 'function' ? options.agent(database.knex) : (options.agent ?? receptionistAgent()),
       flusher,
       journal,
       logger,
       streamSecret: config.callStreamSecret,
       limits: { contextLoadTimeoutMs: config.contextLoadTimeoutMs },
+      ...(options.onFrameHandled ? { onFrameHandled: options.onFrameHandled } : {}),
     });
     const server = createAppServer({
       knex: database.knex,

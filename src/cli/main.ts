@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util';
 import { checkCommand } from './check-command.js';
 import { serveCommand } from './serve-command.js';
+import { simulateCommand } from './simulate-command.js';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream;
@@ -10,8 +10,9 @@ export interface CliIo {
 const USAGE = `Usage: live-call-guard <command> [options]
 
 Commands:
-  serve     run the media-stream server (PORT, HOST, DATABASE_URL, LIVE_CALL_GUARD, ...)
+  serve     run the media-stream server [--agent receptionist|naive] (PORT, HOST, DATABASE_URL, LIVE_CALL_GUARD, ...)
   check     fail when exported traces show a database query during a live call
+  simulate  place simulated Twilio calls against a server
   help      show this text
 `;
 
@@ -24,10 +25,11 @@ export async function main(argv: string[], io: CliIo = process): Promise<number>
   try {
     switch (command) {
       case 'serve':
-        parseArgs({ args: rest, options: {}, strict: true });
-        return await serveCommand(io);
+        return await serveCommand(rest, io);
       case 'check':
         return await checkCommand(rest, io);
+      case 'simulate':
+        return await simulateCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':

@@ -1,3 +1,6 @@
+import { parseArgs } from 'node:util';
+import { naiveReceptionistAgent } from '../app/naive-agent.js';
+import { receptionistAgent } from '../app/receptionist-agent.js';
 import { serve } from '../app/serve.js';
 import { loadConfig } from '../config.js';
 import { createLogger } from '../telemetry/logger.js';
@@ -6,18 +9,30 @@ import type { CliIo } from './main.js';
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
+/** `--agent`: the demo receptionist (cached: one query, one transaction), or the naive one (queries as it goes). */
+const AGENTS = {
+  receptionist: () => receptionistAgent(),
+  naive: naiveReceptionistAgent,
+} as const;
+
 /**
  * Runs the server until SIGINT or SIGTERM, then stops it cleanly (the
  * embedded PostgreSQL included). A second signal exits at once.
  */
-export async function serveCommand(io: CliIo): Promise<number> {
+export async function serveCommand(args: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({ args, options: { agent: { type: 'string', default: 'receptionist' } }, strict: true });
+  const agent = AGENTS[values.agent as keyof typeof AGENTS];
+  if (!agent) {
+    io.stderr.write(`live-call-guard serve: --agent must be one of ${Object.keys(AGENTS).join(', ')} (received ${JSON.stringify(values.agent)})\n`);
+    return 2;
+  }
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel });
-  const running = await serve(config, logger);
+  const running = await serve(config, logger, { agent });
   io.stdout.write(
     `live-call-guard listening on ${running.url}\n` +
       `  database: ${running.database.description}\n` +
-      `  try: curl ${running.url}/healthz\n`,
+      `  place simulated calls: npx live-call-guard simulate --url ${running.url} --calls 5 --scenario mix\n`,
   );
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {

@@ -26,6 +26,12 @@ const SUNDAY_TO_THURSDAY = {
 /** Phone numbers of the demo businesses: the numbers a simulated call dials. */
 export const DEMO_NUMBERS = { dental: '+15005550006', plumbing: '+97235550100' } as const;
 
+/** Phone numbers of the demo leads, by business: the callers of simulated calls. */
+export const DEMO_CALLERS = {
+  dental: ['+15551230001', '+15551230002', '+15551230003'],
+  plumbing: ['+972525550001', '+972525550002'],
+} as const;
+
 /**
  * Inserts demo data when the database has no business yet. Applied once:
  * concurrent callers serialise on an advisory lock and the later ones find
@@ -66,11 +72,11 @@ export async function seedDemoData(knex: Knex): Promise<boolean> {
 
     const leads = (await trx('leads')
       .insert([
-        { tenant_id: dental!.id, full_name: 'Dr. Jane Q. Smith', phone: '+15551230001', gender: 'female' },
-        { tenant_id: dental!.id, full_name: "Michael O'Brien", first_name: 'Michael', phone: '+15551230002', gender: 'male' },
-        { tenant_id: dental!.id, full_name: 'Cher', phone: '+15551230003' },
-        { tenant_id: plumbing!.id, full_name: 'יוסי כהן', phone: '+972525550001', gender: 'male' },
-        { tenant_id: plumbing!.id, full_name: '  Dana   Levi  ', customer_name: 'Dana', phone: '+972525550002', gender: 'female' },
+        { tenant_id: dental!.id, full_name: 'Dr. Jane Q. Smith', phone: DEMO_CALLERS.dental[0], gender: 'female' },
+        { tenant_id: dental!.id, full_name: "Michael O'Brien", first_name: 'Michael', phone: DEMO_CALLERS.dental[1], gender: 'male' },
+        { tenant_id: dental!.id, full_name: 'Cher', phone: DEMO_CALLERS.dental[2] },
+        { tenant_id: plumbing!.id, full_name: 'יוסי כהן', phone: DEMO_CALLERS.plumbing[0], gender: 'male' },
+        { tenant_id: plumbing!.id, full_name: '  Dana   Levi  ', customer_name: 'Dana', phone: DEMO_CALLERS.plumbing[1], gender: 'female' },
       ])
       .returning(['id', 'tenant_id'])) as Array<{ id: number; tenant_id: number }>;
 

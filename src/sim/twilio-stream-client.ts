@@ -12,8 +12,12 @@ export interface StreamStart {
 export interface StreamClientOptions {
   /** Headers of the upgrade (e.g. X-Twilio-Signature). */
   headers?: Record<string, string>;
-  /** Answer each `mark` the way Twilio does once the audio before it has played. Default true. */
-  answerMarks?: boolean;
+  /**
+   * How marks are answered: `after-playback` as Twilio does (once the audio
+   * sent before the mark has played in real time; `clear` drops it),
+   * `immediately` (fast tests), or `false` (never). Default `immediately`.
+   */
+  answerMarks?: 'after-playback' | 'immediately' | false;
 }
 
 /**
@@ -29,8 +33,12 @@ export class TwilioStreamClient {
   private chunk = 0;
   private streamSid = '';
   private readonly waiters: Array<{ match: (m: OutboundMessage) => boolean; resolve: (m: OutboundMessage) => void }> = [];
-  /** Audio frames received but whose marks are not answered yet (their "playback"). */
+  /** Audio received, in ms. */
   private playedMs = 0;
+  /** When the audio received so far will have finished playing (after-playback marks). */
+  private playbackEndsAt = 0;
+  /** Marks waiting for their audio to play, with how to answer them. */
+  private readonly pendingMarks = new Map<NodeJS.Timeout, () => void>();
 
   private constructor(
     readonly socket: WebSocket,
@@ -119,13 +127,42 @@ export class TwilioStreamClient {
     this.socket.close(1000);
   }
 
+  private answerMark(name: string, now: number): void {
+    const mode = this.options.answerMarks ?? 'immediately';
+    if (mode === false) return;
+    const answer = (): void =>
+      this.send({ event: 'mark', sequenceNumber: String(++this.sequence), streamSid: this.streamSid, mark: { name } });
+    const delay = mode === 'after-playback' ? Math.max(0, this.playbackEndsAt - now) : 0;
+    if (delay === 0) {
+      answer();
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.pendingMarks.delete(timer);
+      answer();
+    }, delay);
+    this.pendingMarks.set(timer, answer);
+    void this.closed.then(() => clearTimeout(timer));
+  }
+
   private onMessage(text: string): void {
     const message = JSON.parse(text) as OutboundMessage;
     this.received.push(message);
-    if (message.event === 'media') this.playedMs += 20;
-    if (message.event === 'mark' && this.options.answerMarks !== false) {
-      this.send({ event: 'mark', sequenceNumber: String(++this.sequence), streamSid: this.streamSid, mark: { name: message.mark.name } });
+    const now = Date.now();
+    if (message.event === 'media') {
+      this.playedMs += 20;
+      this.playbackEndsAt = Math.max(now, this.playbackEndsAt) + 20;
     }
+    if (message.event === 'clear') {
+      // Queued audio is dropped and pending marks come back at once.
+      this.playbackEndsAt = now;
+      for (const [timer, answer] of this.pendingMarks) {
+        clearTimeout(timer);
+        answer();
+      }
+      this.pendingMarks.clear();
+    }
+    if (message.event === 'mark') this.answerMark(message.mark.name, now);
     for (const waiter of [...this.waiters]) {
       if (waiter.match(message)) {
         this.waiters.splice(this.waiters.indexOf(waiter), 1);

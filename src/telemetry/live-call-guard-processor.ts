@@ -106,7 +106,7 @@ export class LiveCallGuardProcessor implements SpanProcessor {
     const tracked = this.tracked.get(span);
     if (!tracked) return;
     this.tracked.delete(span);
-    if (tracked.isStatement) tracked.report?.record(tracked.phase, durationMs(span));
+    if (tracked.isStatement) tracked.report?.record(tracked.phase, durationMs(span), queryTextOf(span.attributes));
     if (tracked.violation) {
       const { live, stack } = tracked.violation;
       const query = queryTextOf(span.attributes) ?? span.name;

@@ -2,8 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import type { Agent } from '../../src/app/agent.js';
-import { serve, type RunningServer } from '../../src/app/serve.js';
+import { serve, type RunningServer, type ServeOptions } from '../../src/app/serve.js';
 import { loadConfig } from '../../src/config.js';
 import { parseStreamTwiml, type StreamInstruction } from '../../src/sim/twiml.js';
 import { TwilioStreamClient, type StreamClientOptions } from '../../src/sim/twilio-stream-client.js';
@@ -17,7 +16,7 @@ export interface TestMediaServer {
 }
 
 /** The real server (`serve`) on port 0, on a database of its own, with the env given. */
-export async function startMediaServer(env: NodeJS.ProcessEnv = {}, agent?: Agent): Promise<TestMediaServer> {
+export async function startMediaServer(env: NodeJS.ProcessEnv = {}, agent?: ServeOptions['agent']): Promise<TestMediaServer> {
   const db = await createTestDatabase();
   const journalDir = await fs.mkdtemp(path.join(os.tmpdir(), 'lcg-journal-'));
   const config = loadConfig({ PORT: '0', DATABASE_URL: db.url, JOURNAL_DIR: journalDir, DRAIN_TIMEOUT_S: '5', ...env });

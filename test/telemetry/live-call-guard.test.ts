@@ -249,6 +249,7 @@ describe('LiveCallGuardProcessor on real queries', () => {
       const figures = report.figures();
       // flush: BEGIN, INSERT, COMMIT; the blocked live query never ran.
       expect(figures.queries).toEqual({ load: 1, live: 0, flush: 3, other: 0 });
+      expect(figures.commits).toEqual({ load: 0, live: 0, flush: 1, other: 0 });
       expect(figures.timeMs).toBeGreaterThan(0);
       const spans = pgSpans(root.spanContext().traceId);
       expect(spans.some((span) => span.attributes['live_call.violation'])).toBe(false);
