@@ -14,11 +14,14 @@ const { values } = parseArgs({ options: { quick: { type: 'boolean', default: fal
 const quick = values.quick ?? false;
 
 // The SDK first: pg must be loaded after it (knex loads pg).
-const telemetry = startTelemetry({ serviceName: 'live-call-guard-bench', guard: { mode: 'report' }, env: {} });
+const { CallSpanCollector, benchCalls } = await import('./calls.js');
+const collector = new CallSpanCollector();
+const telemetry = startTelemetry({ serviceName: 'live-call-guard-bench', guard: { mode: 'report' }, env: {}, spanProcessors: [collector] });
 const { openDatabase } = await import('../src/db/database.js');
 const { benchGuardOverhead } = await import('./guard-overhead.js');
 const { benchCheckThroughput } = await import('./check-throughput.js');
 const { benchCallPath, callPathMarkdown } = await import('./call-path.js');
+const { latencyChart } = await import('./chart.js');
 const { migrate } = await import('../src/db/migrate.js');
 const { seedDemoData } = await import('../src/db/seed.js');
 
@@ -30,16 +33,51 @@ try {
   await migrate(database.knex);
   await seedDemoData(database.knex);
   const callPath = await benchCallPath(database.knex, { quick });
+  const calls = await benchCalls({ quick, databaseUrl: database.connectionString, guard: telemetry.guard, collector });
   const guard = await benchGuardOverhead(database.knex, telemetry.guard, { quick });
   const check = await benchCheckThroughput(path.resolve('.data/bench'), { quick });
-  const results = { quick, node: process.version, when: new Date().toISOString(), callPath, guard, check };
+  const results = { quick, node: process.version, when: new Date().toISOString(), calls, callPath, guard, check };
   await fs.mkdir('bench/results', { recursive: true });
   await fs.writeFile('bench/results/latest.json', `${JSON.stringify(results, null, 2)}\n`);
+  await fs.writeFile('bench/results/latency.svg', latencyChart(calls.levels));
 
   const { onStartNs, queryLoop } = guard;
+  const { naive, cached } = calls.phases;
+  const byLevel = (server: string) => calls.levels.filter((l) => l.server === server);
   process.stdout.write(
     [
       `## live-call-guard bench${quick ? ' (quick)' : ''}`,
+      '',
+      `### Per call, by phase (mean of ${cached.calls} calls, scenario mix)`,
+      '',
+      '| | naive | cached |',
+      '| --- | --- | --- |',
+      `| queries at start (load) | ${naive.queries.load} | ${cached.queries.load} |`,
+      `| queries during the live call | ${naive.queries.live} | ${cached.queries.live} |`,
+      `| queries at end (flush) | ${naive.queries.flush} | ${cached.queries.flush} |`,
+      `| commits during the live call | ${naive.commits.live} | ${cached.commits.live} |`,
+      `| commits at end | ${naive.commits.flush} | ${cached.commits.flush} |`,
+      `| DB time: load / live / flush (ms) | ${naive.dbTimeMs.load} / ${naive.dbTimeMs.live} / ${naive.dbTimeMs.flush} | ${cached.dbTimeMs.load} / ${cached.dbTimeMs.live} / ${cached.dbTimeMs.flush} |`,
+      `| DB time, total (ms) | ${naive.dbTimeMs.total} | ${cached.dbTimeMs.total} |`,
+      '',
+      `### Media frames, server side, by concurrent real-time calls (${calls.durationMs / 1000} s calls)`,
+      '',
+      '| calls | naive p50 / p99 / p99.9 (µs) | cached p50 / p99 / p99.9 (µs) | event-loop delay p99 naive / cached (ms) | failed naive / cached |',
+      '| --- | --- | --- | --- | --- |',
+      ...byLevel('cached').map((c) => {
+        const n = byLevel('naive').find((l) => l.calls === c.calls)!;
+        return `| ${c.calls} | ${n.frameUs.p50} / ${n.frameUs.p99} / ${n.frameUs.p999} | ${c.frameUs.p50} / ${c.frameUs.p99} / ${c.frameUs.p999} | ${n.eventLoopDelayP99Ms} / ${c.eventLoopDelayP99Ms} | ${n.failed} / ${c.failed} |`;
+      }),
+      '',
+      calls.capacity
+        ? `Capacity (${calls.capacity.criterion}): cached **${calls.capacity.cached}** calls, bare ws server ${calls.capacity.bare} calls: ratio **${calls.capacity.ratio}**.`
+        : 'Capacity: not measured in --quick mode.',
+      '',
+      `### Guard modes (cached agent, ${calls.guardModes[0]?.calls} calls)`,
+      '',
+      '| mode | frame p50 / p99 (µs) | p99 / off | messages handled | failed |',
+      '| --- | --- | --- | --- | --- |',
+      ...calls.guardModes.map((m) => `| ${m.mode} | ${m.frameUs.p50} / ${m.frameUs.p99} | ${m.p99OverOff} | ${m.messages} | ${m.failed} |`),
       '',
       ...callPathMarkdown(callPath),
       '### Guard cost',
@@ -64,10 +102,23 @@ try {
       `| throughput | ${check.spansPerSecond} spans/s |`,
       `| peak memory (RSS of the checking process) | ${check.peakRssMb} MB |`,
       '',
-      `Written to bench/results/latest.json`,
+      `Written to bench/results/latest.json and bench/results/latency.svg`,
       '',
     ].join('\n'),
   );
+  // The structural figures CI relies on: never wall-clock times.
+  const broken = [
+    cached.queries.load !== 1 && `cached: ${cached.queries.load} queries at start, expected 1`,
+    cached.queries.live !== 0 && `cached: ${cached.queries.live} queries during the live call, expected 0`,
+    cached.commits.live !== 0 && `cached: ${cached.commits.live} commits during the live call, expected 0`,
+    cached.commits.flush !== 1 && `cached: ${cached.commits.flush} commits at end, expected 1 transaction`,
+    !(naive.queries.live > 0) && `naive: ${naive.queries.live} queries during the live call, expected some`,
+    calls.levels.some((l) => l.server === 'cached' && l.failed > 0) && 'cached: some calls failed',
+  ].filter(Boolean);
+  if (broken.length > 0) {
+    process.stderr.write(`bench: structural figures broken:\n  ${broken.join('\n  ')}\n`);
+    process.exitCode = 1;
+  }
 } finally {
   await database.close();
   await telemetry.shutdown();

@@ -18,6 +18,8 @@ export interface Database {
   readonly knex: Knex;
   /** Where it is, password masked: safe to log. */
   readonly description: string;
+  /** The connection string, password included: never log it. */
+  readonly connectionString: string;
   /** Destroys the pool and stops the embedded server, if any. Runs once. */
   close(): Promise<void>;
 }
@@ -28,7 +30,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     const knex = createKnex(options.databaseUrl);
     const description = maskConnectionString(options.databaseUrl);
     await ensureReachable(knex, description);
-    return { knex, description, close: once(() => knex.destroy()) };
+    return { knex, description, connectionString: options.databaseUrl, close: once(() => knex.destroy()) };
   }
 
   const server = new EmbeddedPostgres({ dataDir: path.join(options.dataDir, 'postgres') });
@@ -44,6 +46,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     return {
       knex,
       description,
+      connectionString: url.toString(),
       close: once(async () => {
         await knex.destroy();
         await server.stop();

@@ -51,11 +51,11 @@ export class CallDbReport {
   }
 
   /**
-   * Sets `call.db.queries.{load,live,flush}`, `call.db.commits.{load,live,flush}`
-   * and `call.db.time_ms` on `span`.
+   * Sets `call.db.queries.{load,live,flush}`, `call.db.commits.{load,live,flush}`,
+   * `call.db.time_ms` and `call.db.time_ms.{load,live,flush}` on `span`.
    */
   applyTo(span: Span): void {
-    const { queries, commits, timeMs } = this.figures();
+    const { queries, commits, timeMs, timeMsByPhase } = this.figures();
     span.setAttributes({
       [Attributes.QUERIES_LOAD]: queries.load,
       [Attributes.QUERIES_LIVE]: queries.live,
@@ -64,6 +64,9 @@ export class CallDbReport {
       [Attributes.COMMITS_LIVE]: commits.live,
       [Attributes.COMMITS_FLUSH]: commits.flush,
       [Attributes.DB_TIME_MS]: timeMs,
+      [`${Attributes.DB_TIME_MS}.load`]: timeMsByPhase.load,
+      [`${Attributes.DB_TIME_MS}.live`]: timeMsByPhase.live,
+      [`${Attributes.DB_TIME_MS}.flush`]: timeMsByPhase.flush,
     });
   }
 }
