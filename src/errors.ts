@@ -14,6 +14,7 @@ export const ErrorCodes = {
   WRITE_BUFFER_FULL: 'ERR_WRITE_BUFFER_FULL',
   WRITE_BUFFER_CLOSED: 'ERR_WRITE_BUFFER_CLOSED',
   JOURNAL: 'ERR_JOURNAL',
+  TENANT_MISMATCH: 'ERR_TENANT_MISMATCH',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -103,5 +104,12 @@ export class WriteBufferClosedError extends LiveCallGuardError {
 export class JournalError extends LiveCallGuardError {
   constructor(message: string, options?: ErrorOptions) {
     super(ErrorCodes.JOURNAL, message, options);
+  }
+}
+
+/** A flush found a row of another business where the call's own was expected: nothing was written. */
+export class TenantMismatchError extends LiveCallGuardError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCodes.TENANT_MISMATCH, message, options);
   }
 }

@@ -14,6 +14,7 @@ export {
   WriteBufferFullError,
   WriteBufferClosedError,
   JournalError,
+  TenantMismatchError,
 } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export { createKnex } from './db/knex.js';

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Agent, AgentCall, AgentSession } from './agent.js';
 import { tones } from './audio/mulaw.js';
+import { VoiceActivityDetector } from './audio/voice-activity.js';
 import { nextFreeSlot, type Slot } from './opening-hours.js';
 
 const CHIME = tones([{ hz: 660, ms: 300 }, { hz: 880, ms: 300 }]);
@@ -27,6 +28,7 @@ export function naiveReceptionistAgent(knex: Knex): Agent {
         return next;
       };
       const booked: Slot[] = [];
+      const vad = new VoiceActivityDetector();
       const where = { call_sid: call.callSid, business_id: call.businessId };
 
       void step('greet', async () => {
@@ -45,6 +47,9 @@ export function naiveReceptionistAgent(knex: Knex): Agent {
       });
 
       return {
+        onMedia(frame) {
+          if (vad.push(frame)) call.clear(); // the same barge-in as the cached receptionist
+        },
         onDtmf(digit) {
           if (digit === '1') {
             void step('book', async () => {

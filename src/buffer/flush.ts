@@ -1,7 +1,7 @@
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
-import { InvalidWriteError } from '../errors.js';
+import { TenantMismatchError } from '../errors.js';
 import { isEmptyPlan, planFlush, type FlushPlan } from './flush-plan.js';
 import type { CallHeader } from './journal-file.js';
 import type { WriteBuffer } from './write-buffer.js';
@@ -43,7 +43,7 @@ const tracer = trace.getTracer('live-call-guard');
  *
  * Tenant-bound: every statement is bound to the call's business; a lead,
  * session or call log of another business is never changed (the flush
- * fails with {@link InvalidWriteError}; composite foreign keys reject an
+ * fails with {@link TenantMismatchError}; composite foreign keys reject an
  * appointment for another business's lead).
  */
 export async function flush(knex: Knex, buffer: WriteBuffer, options: FlushOptions = {}): Promise<FlushResult> {
@@ -86,7 +86,7 @@ async function writePlan(
   const tables: string[] = [];
   const timed = <T extends Knex.QueryBuilder | Knex.Raw>(query: T) => query.timeout(timeoutMs, { cancel: true });
   const mismatch = (what: string) =>
-    new InvalidWriteError(`flush of call ${call.callSid}: ${what} is not one of business ${call.businessId}'s`);
+    new TenantMismatchError(`flush of call ${call.callSid}: ${what} is not one of business ${call.businessId}'s`);
 
   if (plan.lead) {
     const columns = Object.keys(plan.lead);

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flush } from '../../src/buffer/flush.js';
 import { WriteBuffer } from '../../src/buffer/write-buffer.js';
 import { createKnex } from '../../src/db/knex.js';
-import { InvalidWriteError } from '../../src/errors.js';
+import { TenantMismatchError } from '../../src/errors.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { startPgWireCounter, type PgWireCounter } from '../helpers/pg-wire-counter.js';
 import { pgSpans, spanExporter } from '../helpers/spans.js';
@@ -118,7 +118,8 @@ describe('flush', () => {
     const buffer = new WriteBuffer({ callSid: 'CA_TENANT_1', businessId: t.a, leadId: t.bLead });
     buffer.updateLead({ customerName: 'Mallory', phone: '+15550006666' });
     const error = await flush(db.knex, buffer).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(InvalidWriteError);
+    expect(error).toBeInstanceOf(TenantMismatchError);
+    expect(error).toMatchObject({ code: 'ERR_TENANT_MISMATCH' });
     expect((error as Error).message).toMatch(/lead .* is not one of business/);
     expect((await snapshot(db.knex, 'CA_B_CALL')).leads).toEqual(before.leads);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { backoffDelayMs, isTransientError } from '../../src/buffer/retry.js';
-import { InvalidWriteError } from '../../src/errors.js';
+import { InvalidWriteError, TenantMismatchError } from '../../src/errors.js';
 
 function pgError(code: string): Error {
   return Object.assign(new Error(`pg ${code}`), { code });
@@ -31,7 +31,8 @@ describe('isTransientError', () => {
     ['check violation', pgError('23514')],
     ['invalid text representation', pgError('22P02')],
     ['undefined column', pgError('42703')],
-    ['tenant mismatch', new InvalidWriteError('lead 3 is not one of business 1')],
+    ['tenant mismatch', new TenantMismatchError('lead 3 is not one of business 1')],
+    ['an invalid write', new InvalidWriteError('invalid createAppointment: title is required')],
     ['a bug', new TypeError('x is not a function')],
     ['not an error', 'boom'],
   ])('%s is permanent', (_name, error) => {
