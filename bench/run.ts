@@ -113,7 +113,8 @@ try {
     cached.commits.live !== 0 && `cached: ${cached.commits.live} commits during the live call, expected 0`,
     cached.commits.flush !== 1 && `cached: ${cached.commits.flush} commits at end, expected 1 transaction`,
     !(naive.queries.live > 0) && `naive: ${naive.queries.live} queries during the live call, expected some`,
-    calls.levels.some((l) => l.server === 'cached' && l.failed > 0) && 'cached: some calls failed',
+    // At the lowest level a failed call is a bug; higher levels measure load.
+    calls.levels.some((l) => l.server === 'cached' && l.calls === 10 && l.failed > 0) && 'cached: a call failed at 10 concurrent calls',
   ].filter(Boolean);
   if (broken.length > 0) {
     process.stderr.write(`bench: structural figures broken:\n  ${broken.join('\n  ')}\n`);

@@ -150,8 +150,10 @@ export class TwilioStreamClient {
     this.received.push(message);
     const now = Date.now();
     if (message.event === 'media') {
-      this.playedMs += 20;
-      this.playbackEndsAt = Math.max(now, this.playbackEndsAt) + 20;
+      // 8 kHz µ-law: 8 bytes a millisecond; base64 is 4 characters for 3 bytes.
+      const ms = Math.round((message.media.payload.replace(/=+$/, '').length * 3) / 4 / 8);
+      this.playedMs += ms;
+      this.playbackEndsAt = Math.max(now, this.playbackEndsAt) + ms;
     }
     if (message.event === 'clear') {
       // Queued audio is dropped and pending marks come back at once.

@@ -59,13 +59,14 @@ export function tones(parts: ReadonlyArray<{ hz: number; ms: number; level?: num
   return out;
 }
 
-/** Splits µ-law audio into 20 ms frames (the last one padded with silence). */
-export function frames(mulaw: Buffer): Buffer[] {
+/** One second of audio: the largest outbound media message we send. */
+export const MAX_CHUNK_BYTES = SAMPLE_RATE;
+
+/** Splits µ-law audio into whole 20 ms frames of up to a second each (the end padded with silence). */
+export function audioChunks(mulaw: Buffer): Buffer[] {
+  const padded = Buffer.alloc(Math.ceil(mulaw.length / FRAME_BYTES) * FRAME_BYTES, 0xff); // 0xff is µ-law silence
+  mulaw.copy(padded);
   const out: Buffer[] = [];
-  for (let offset = 0; offset < mulaw.length; offset += FRAME_BYTES) {
-    const frame = Buffer.alloc(FRAME_BYTES, 0xff); // 0xff is µ-law silence
-    mulaw.copy(frame, 0, offset, Math.min(offset + FRAME_BYTES, mulaw.length));
-    out.push(frame);
-  }
+  for (let offset = 0; offset < padded.length; offset += MAX_CHUNK_BYTES) out.push(padded.subarray(offset, offset + MAX_CHUNK_BYTES));
   return out;
 }
