@@ -41,7 +41,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     const url = new URL(adminUrl);
     url.pathname = `/${name}`;
     const knex = createKnex(url.toString());
-    const description = `embedded PostgreSQL ${maskConnectionString(url.toString())} (data in ${path.join(options.dataDir, 'postgres')})`;
+    const description = `embedded PostgreSQL ${maskConnectionString(url.toString())} (data in ${server.dataDirectory})`;
     await ensureReachable(knex, description);
     return {
       knex,

@@ -6,6 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { EmbeddedPostgresError } from '../errors.js';
+import { reachableBinaries, reachableDataDir } from './reachable-paths.js';
 import { findSystemUser, type SystemUser } from './system-user.js';
 
 export interface EmbeddedPostgresOptions {
@@ -46,7 +47,8 @@ const LOG_LINES_IN_ERRORS = 15;
  * - Failures are {@link EmbeddedPostgresError}s carrying the server's own log.
  */
 export class EmbeddedPostgres {
-  private readonly dataDir: string;
+  private readonly requestedDataDir: string;
+  private dataDir: string;
   private readonly requestedPort: number;
   private readonly runAsUser: string | undefined;
   private readonly timeoutSeconds: number;
@@ -55,13 +57,23 @@ export class EmbeddedPostgres {
   private connectionUrl: string | undefined;
 
   constructor(options: EmbeddedPostgresOptions) {
-    this.dataDir = path.resolve(options.dataDir);
+    this.requestedDataDir = path.resolve(options.dataDir);
+    this.dataDir = this.requestedDataDir;
     this.requestedPort = options.port ?? 0;
     this.runAsUser = options.runAsUser;
     this.timeoutSeconds = options.timeoutSeconds ?? 30;
     if (!Number.isInteger(this.requestedPort) || this.requestedPort < 0 || this.requestedPort > 65535) {
       throw new EmbeddedPostgresError(`port must be an integer from 0 to 65535, received ${String(options.port)}`);
     }
+  }
+
+  /**
+   * Where the cluster lives: the data directory asked for, or, when running
+   * as root and its folder is out of the server user's reach, one under the
+   * system temp folder.
+   */
+  get dataDirectory(): string {
+    return this.dataDir;
   }
 
   /** The superuser URL of the running server (contains its password). */
@@ -74,6 +86,11 @@ export class EmbeddedPostgres {
   async start(): Promise<string> {
     this.binaries = await loadBinaries();
     this.runAs = process.getuid?.() === 0 ? await findSystemUser(this.runAsUser) : undefined;
+    if (this.runAs) {
+      // A checkout in a private folder (mode 700) is out of the server user's reach.
+      this.binaries = await reachableBinaries(this.runAs, this.binaries);
+      this.dataDir = await reachableDataDir(this.runAs, this.requestedDataDir);
+    }
     if (!(await exists(path.join(this.dataDir, 'PG_VERSION')))) await this.initialise();
     await this.clearStaleServer();
     const password = await this.readPassword();

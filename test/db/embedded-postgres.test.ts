@@ -120,6 +120,24 @@ describe('EmbeddedPostgres', () => {
     }
   });
 
+  it('runs from a private folder (mode 700) too: as root, the cluster moves where the server user can reach it', async () => {
+    const privateDir = await fs.mkdtemp(path.join(os.tmpdir(), 'lcg-private-'));
+    await fs.chmod(privateDir, 0o700);
+    const server = new EmbeddedPostgres({ dataDir: path.join(privateDir, 'pg') });
+    try {
+      expect(await query(await server.start(), 'select 1 as one')).toEqual([{ one: 1 }]);
+      if (process.getuid?.() === 0) {
+        expect(server.dataDirectory.startsWith(path.join(os.tmpdir(), 'live-call-guard-data'))).toBe(true);
+      } else {
+        expect(server.dataDirectory).toBe(path.join(privateDir, 'pg'));
+      }
+    } finally {
+      await server.stop();
+      if (server.dataDirectory !== path.join(privateDir, 'pg')) await fs.rm(server.dataDirectory, { recursive: true, force: true });
+      await fs.rm(privateDir, { recursive: true, force: true });
+    }
+  });
+
   it('rejects an invalid port at construction, naming it', () => {
     expect(() => new EmbeddedPostgres({ dataDir, port: 70000 })).toThrow(/port must be an integer from 0 to 65535, received 70000/);
   });
