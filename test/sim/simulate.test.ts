@@ -24,7 +24,7 @@ describe('simulate against the cached receptionist', () => {
   });
 
   it('--scenario mix: every call succeeds and leaves exactly the expected rows; 1 query at start, 0 live, 1 commit at end', async () => {
-    const summary = await simulate({ url: app.server.url, calls: 8, concurrency: 4, durationMs: 1000, scenario: 'mix', seed: 7 });
+    const summary = await simulate({ url: app.server.url, calls: 8, concurrency: 4, durationMs: 2000, scenario: 'mix', seed: 7 });
     expect(summary).toMatchObject({ calls: 8, ok: 8, failed: 0, closeCodes: { 1000: 8 } });
     expect(new Set(summary.results.map((r) => r.scenario)).size).toBeGreaterThan(1);
     await app.server.media.drain(5000);
@@ -62,7 +62,7 @@ describe('simulate against the naive agent', () => {
 
   it('the same rows, but queries and commits during the live call, each reported by the guard', async () => {
     const before = await testTelemetry().metrics.counterValue('live_call.db.violations', { mode: 'report' });
-    const summary = await simulate({ url: naive.server.url, calls: 4, concurrency: 4, durationMs: 1000, scenario: 'mix', seed: 5 });
+    const summary = await simulate({ url: naive.server.url, calls: 4, concurrency: 4, durationMs: 2000, scenario: 'mix', seed: 5 });
     expect(summary.ok).toBe(4);
     await naive.server.media.drain(5000);
     expect(await verifySimulation(naive.db.knex, summary)).toEqual([]);
