@@ -13,6 +13,7 @@ import type { AgentCall, AgentSession } from './agent.js';
 import { audioChunks } from './audio/mulaw.js';
 import { CloseCodes, type CloseReason } from './close-codes.js';
 import type { MediaStreamHub } from './media-stream-hub.js';
+import { describeZodError } from '../zod-error.js';
 import { verifyStreamToken } from './stream-token.js';
 import { parseInboundMessage, type InboundMessage, type StartMessage } from './twilio-messages.js';
 
@@ -163,8 +164,7 @@ export class MediaSession {
     const { callSid, streamSid, customParameters } = message.start;
     const params = streamParameters.safeParse(customParameters);
     if (!params.success) {
-      const issue = params.error.issues[0]!;
-      this.close({ code: CloseCodes.POLICY, reason: `invalid customParameters: ${issue.path.join('.')} ${issue.message}` });
+      this.close({ code: CloseCodes.POLICY, reason: `invalid customParameters: ${describeZodError(params.error)}`.slice(0, 120) });
       return;
     }
     const { business_id: businessId, lead_id: leadId, direction, token } = params.data;

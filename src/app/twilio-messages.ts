@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeZodError } from '../zod-error.js';
 
 /** Twilio sends numbers as strings ("1"); accept both, keep a number. */
 const numeric = z.union([z.string().regex(/^\d+$/), z.number().int().nonnegative()]).transform(Number);
@@ -95,7 +96,5 @@ export function parseInboundMessage(text: string): ParseResult {
   }
   const result = inboundMessage.safeParse(json);
   if (result.success) return { ok: true, message: result.data };
-  const issue = result.error.issues[0]!;
-  const where = issue.path.length > 0 ? issue.path.join('.') : 'message';
-  return { ok: false, reason: `${where}: ${issue.message}` };
+  return { ok: false, reason: describeZodError(result.error, 'message') };
 }

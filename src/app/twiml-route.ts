@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import twilio from 'twilio';
 import { z } from 'zod';
 import type { Logger } from '../telemetry/logger.js';
+import { describeZodError } from '../zod-error.js';
 import { createStreamToken } from './stream-token.js';
 import { isValidTwilioSignature, mediaStreamUrl } from './twilio-signature.js';
 
@@ -53,8 +54,7 @@ export function twimlRoute(options: TwimlRouteOptions): Router {
     }
     const body = webhookBody.safeParse({ ...params, lead_id: req.query.lead_id ?? params.lead_id });
     if (!body.success) {
-      const issue = body.error.issues[0]!;
-      res.status(400).type('text/plain').send(`invalid webhook: ${issue.path.join('.')} ${issue.message}`);
+      res.status(400).type('text/plain').send(`invalid webhook: ${describeZodError(body.error)}`);
       return;
     }
     const { CallSid: callSid, To: to, From: from, Direction: twilioDirection } = body.data;

@@ -1,4 +1,5 @@
-import { callIdsSchema, describeZodError } from '../context/call-ids.js';
+import { callIdsSchema } from '../context/call-ids.js';
+import { describeZodError } from '../zod-error.js';
 import { ConfigError, InvalidWriteError, WriteBufferClosedError, WriteBufferFullError } from '../errors.js';
 import type { CallJournal } from './call-journal.js';
 import type { Journal } from './journal.js';

@@ -21,13 +21,3 @@ export const callIdsSchema = z.object({
 
 export type CallIdsInput = z.input<typeof callIdsSchema>;
 export type CallIds = z.output<typeof callIdsSchema>;
-
-/** `path message` of the first problem, e.g. `businessId must be a positive integer`. */
-export function describeZodError(error: z.ZodError, prefix = ''): string {
-  return error.issues
-    .map((issue) => {
-      const path = [prefix, ...issue.path.map(String)].filter((part) => part !== '').join('.');
-      return path ? `${path} ${issue.message}` : issue.message;
-    })
-    .join('; ');
-}

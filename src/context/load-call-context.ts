@@ -2,7 +2,8 @@ import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Knex } from 'knex';
 import { CallContextLoadError, ConfigError, UnknownBusinessError } from '../errors.js';
 import { callContextFromRow, type CallContext, type CallContextRow } from './call-context.js';
-import { callIdsSchema, describeZodError, type CallIds, type CallIdsInput } from './call-ids.js';
+import { callIdsSchema, type CallIds, type CallIdsInput } from './call-ids.js';
+import { describeZodError } from '../zod-error.js';
 
 export interface LoadCallContextOptions {
   /**
