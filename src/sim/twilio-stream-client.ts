@@ -12,6 +12,8 @@ export interface StreamStart {
 export interface StreamClientOptions {
   /** Headers of the upgrade (e.g. X-Twilio-Signature). */
   headers?: Record<string, string>;
+  /** Answer the server's pings. Default true (false plays a dead peer). */
+  autoPong?: boolean;
   /**
    * How marks are answered: `after-playback` as Twilio does (once the audio
    * sent before the mark has played in real time; `clear` drops it),
@@ -50,7 +52,7 @@ export class TwilioStreamClient {
 
   /** Opens the stream; rejects with the HTTP status when the upgrade is refused. */
   static async connect(url: string, options: StreamClientOptions = {}): Promise<TwilioStreamClient> {
-    const socket = new WebSocket(url, { headers: options.headers });
+    const socket = new WebSocket(url, { headers: options.headers, autoPong: options.autoPong ?? true });
     await new Promise<void>((resolve, reject) => {
       socket.once('open', resolve);
       socket.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`upgrade refused: ${res.statusCode}`), { status: res.statusCode })));

@@ -102,6 +102,22 @@ describe('media-stream protocol: bad input', () => {
     expect((await fetch(`${app.server.url}/healthz`)).status).toBe(200);
   });
 
+  it('ends a peer that stops answering pings, and still lands its writes', async () => {
+    const server = await startMediaServer();
+    try {
+      server.server.media.hub.limits.heartbeatIntervalMs = 50;
+      const callSid = newCallSid();
+      const { client } = await placeCall(server.server.url, { CallSid: callSid, To: DEMO_NUMBERS.dental, From: JANE }, { autoPong: false });
+      expect((await client.closed).code).toBe(1006); // terminated: no close frame
+      await server.server.media.drain(5000);
+      // The greeting the agent buffered at start landed with the call's end.
+      const session = await server.db.knex('call_sessions').where({ call_sid: callSid }).first('state');
+      expect(session.state.greeting).toContain('Jane');
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('closes a stream that sends no start within the limit (1008)', async () => {
     const slow = await startMediaServer({}, undefined);
     try {
