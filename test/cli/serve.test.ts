@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_NUMBERS } from '../../src/db/seed.js';
 import { createTestDatabase } from '../helpers/database.js';
 import { newCallSid, placeCall } from '../helpers/media-server.js';
-import { isAlive, spawnNode, type Spawned } from '../helpers/processes.js';
+import { isAlive, postmasterPid, spawnNode, type Spawned } from '../helpers/processes.js';
 
 const BIN = 'bin/live-call-guard.js';
 
@@ -21,10 +21,8 @@ function serve(env: NodeJS.ProcessEnv): Spawned {
   return spawnNode([BIN, 'serve'], cleanEnv(env));
 }
 
-async function postmasterPid(dataDir: string): Promise<number | undefined> {
-  const text = await fs.readFile(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').catch(() => undefined);
-  return text ? Number(text.split('\n')[0]) : undefined;
-}
+/** The embedded cluster of a DATA_DIR. */
+const clusterOf = (dataDir: string): string => path.join(dataDir, 'postgres');
 
 describe('live-call-guard serve', () => {
   let dataDir: string;
@@ -34,7 +32,7 @@ describe('live-call-guard serve', () => {
     await fs.chmod(dataDir, 0o755);
   });
   afterAll(async () => {
-    const pid = await postmasterPid(dataDir);
+    const pid = await postmasterPid(clusterOf(dataDir));
     if (pid && isAlive(pid)) process.kill(pid, 'SIGQUIT');
     await fs.rm(dataDir, { recursive: true, force: true });
   });
@@ -48,18 +46,18 @@ describe('live-call-guard serve', () => {
 
     first.child.kill('SIGKILL');
     await first.exited;
-    const orphan = await postmasterPid(dataDir);
+    const orphan = await postmasterPid(clusterOf(dataDir));
     expect(orphan && isAlive(orphan)).toBe(true);
 
     const second = serve({ DATA_DIR: dataDir, PORT: '0' });
     const [, secondUrl] = await second.waitForLine(/^live-call-guard listening on (http:\/\/\S+)$/);
     expect((await fetch(`${secondUrl}/healthz`)).status).toBe(200);
     expect(isAlive(orphan!)).toBe(false);
-    const running = await postmasterPid(dataDir);
+    const running = await postmasterPid(clusterOf(dataDir));
 
     second.child.kill('SIGTERM');
     expect(await second.exited).toEqual({ code: 0, signal: null });
-    expect(await postmasterPid(dataDir)).toBeUndefined();
+    expect(await postmasterPid(clusterOf(dataDir))).toBeUndefined();
     expect(isAlive(running!)).toBe(false);
   });
 
@@ -94,7 +92,7 @@ describe('live-call-guard serve', () => {
       expect((await child.exited).code).toBe(1);
       expect(child.output()).toContain(`live-call-guard: PORT ${port} is already in use on 127.0.0.1`);
       expect(child.output()).not.toMatch(/\n\s+at /);
-      expect(await postmasterPid(dataDir)).toBeUndefined();
+      expect(await postmasterPid(clusterOf(dataDir))).toBeUndefined();
     } finally {
       blocker.close();
     }

@@ -5,7 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedPostgres } from '../../src/db/embedded-postgres.js';
 import { EmbeddedPostgresError } from '../../src/errors.js';
-import { isAlive, spawnNode } from '../helpers/processes.js';
+import { isAlive, postmasterPid, spawnNode } from '../helpers/processes.js';
 
 async function query(url: string, sql: string): Promise<Array<Record<string, unknown>>> {
   const client = new pg.Client({ connectionString: url });
@@ -15,11 +15,6 @@ async function query(url: string, sql: string): Promise<Array<Record<string, unk
   } finally {
     await client.end();
   }
-}
-
-async function postmasterPid(dataDir: string): Promise<number | undefined> {
-  const text = await fs.readFile(path.join(dataDir, 'postmaster.pid'), 'utf8').catch(() => undefined);
-  return text ? Number(text.split('\n')[0]) : undefined;
 }
 
 describe('EmbeddedPostgres', () => {

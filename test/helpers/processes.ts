@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -51,3 +52,9 @@ export function spawnNode(args: string[], env: NodeJS.ProcessEnv = process.env):
 }
 
 export { isAlive } from '../../src/db/embedded-postgres.js';
+
+/** The pid in a cluster's postmaster.pid, if the file is there. */
+export async function postmasterPid(clusterDir: string): Promise<number | undefined> {
+  const text = await fs.readFile(path.join(clusterDir, 'postmaster.pid'), 'utf8').catch(() => undefined);
+  return text ? Number(text.split('\n')[0]) : undefined;
+}
