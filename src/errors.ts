@@ -15,6 +15,7 @@ export const ErrorCodes = {
   WRITE_BUFFER_CLOSED: 'ERR_WRITE_BUFFER_CLOSED',
   JOURNAL: 'ERR_JOURNAL',
   TENANT_MISMATCH: 'ERR_TENANT_MISMATCH',
+  STREAM_REPLAYED: 'ERR_STREAM_REPLAYED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -111,5 +112,12 @@ export class JournalError extends LiveCallGuardError {
 export class TenantMismatchError extends LiveCallGuardError {
   constructor(message: string, options?: ErrorOptions) {
     super(ErrorCodes.TENANT_MISMATCH, message, options);
+  }
+}
+
+/** A media stream whose key (stream token nonce, or stream sid) was already claimed: a replay. */
+export class StreamReplayError extends LiveCallGuardError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCodes.STREAM_REPLAYED, message, options);
   }
 }

@@ -8,6 +8,8 @@ export interface HealthOptions {
   readinessTimeoutMs?: number;
   /** While true, `/readyz` answers 503 (draining). */
   isDraining?: () => boolean;
+  /** While it returns a reason (the journal cannot keep writes), `/readyz` answers 503 `degraded` with it. */
+  refusal?: () => string | undefined;
   /** More detail for `/readyz` (journal counts, live calls). */
   detail?: () => Record<string, unknown>;
 }
@@ -27,6 +29,11 @@ export function healthRoutes(options: HealthOptions): Router {
     const detail = options.detail?.() ?? {};
     if (options.isDraining?.()) {
       res.status(503).json({ status: 'draining', ...detail });
+      return;
+    }
+    const refusal = options.refusal?.();
+    if (refusal !== undefined) {
+      res.status(503).json({ status: 'degraded', reason: refusal, ...detail });
       return;
     }
     try {

@@ -3,15 +3,16 @@ import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import { WriteBuffer } from '../buffer/write-buffer.js';
 import type { CallContext } from '../context/call-context.js';
+import { rowIdSchema } from '../context/call-ids.js';
 import { loadCallContext } from '../context/load-call-context.js';
-import { CallContextLoadError } from '../errors.js';
+import { CallContextLoadError, StreamReplayError } from '../errors.js';
 import { Attributes, INSTRUMENTATION_NAME, SpanNames } from '../telemetry/attributes.js';
 import { CallDbReport, runInCallPhase, withCallDbReport } from '../telemetry/call-db-report.js';
 import { startLiveCall, type LiveCall } from '../telemetry/live-call.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { AgentCall, AgentSession } from './agent.js';
 import { audioChunks } from './audio/mulaw.js';
-import { CloseCodes, type CloseReason } from './close-codes.js';
+import { closeReasonText, CloseCodes, type CloseReason } from './close-codes.js';
 import type { MediaStreamHub } from './media-stream-hub.js';
 import { describeZodError } from '../zod-error.js';
 import { verifyStreamToken } from './stream-token.js';
@@ -20,8 +21,8 @@ import { parseInboundMessage, type InboundMessage, type StartMessage } from './t
 type State = 'awaiting-start' | 'loading' | 'live' | 'ending' | 'done';
 
 const streamParameters = z.object({
-  business_id: z.string().regex(/^[1-9]\d{0,9}$/, 'must be a positive integer').transform(Number),
-  lead_id: z.string().regex(/^[1-9]\d{0,9}$/, 'must be a positive integer').transform(Number).optional(),
+  business_id: rowIdSchema,
+  lead_id: rowIdSchema.optional(),
   direction: z.enum(['inbound', 'outbound']).default('inbound'),
   token: z.string().max(512).optional(),
 });
@@ -56,15 +57,19 @@ export class MediaSession {
   private peerAlive = true;
   private readonly timers: NodeJS.Timeout[] = [];
   private ending: Promise<void> | undefined;
-  /** Resolves when the call is over and its writes are flushed (or journaled). */
+  /** Resolves when the call is over and its writes are flushed (or journaled). Never rejects. */
   readonly done: Promise<void>;
   private resolveDone!: () => void;
+  /** Resolves when the caller's line is closed and the writes are handed to the flusher. Never rejects. */
+  readonly hungUp: Promise<void>;
+  private resolveHungUp!: () => void;
 
   constructor(
     private readonly ws: WebSocket,
     private readonly hub: MediaStreamHub,
   ) {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    this.hungUp = new Promise((resolve) => (this.resolveHungUp = resolve));
     this.root = trace.getTracer(INSTRUMENTATION_NAME).startSpan(SpanNames.MEDIA_STREAM, { kind: SpanKind.SERVER });
     this.rootContext = withCallDbReport(this.report, trace.setSpan(context.active(), this.root));
     this.log = hub.logger.child({ trace_id: this.root.spanContext().traceId });
@@ -72,7 +77,7 @@ export class MediaSession {
 
     // ws 7 (express-ws) gives text frames as strings and no isBinary; ws 8 gives Buffers and isBinary.
     ws.on('message', (data: Buffer | string, isBinary?: boolean) => this.onFrame(data, isBinary ?? typeof data !== 'string'));
-    ws.on('close', () => void this.end('socket closed'));
+    ws.on('close', () => this.end('socket closed'));
     ws.on('error', (error) => {
       // A protocol error (e.g. a frame over maxPayload: ws already sent 1009):
       // end now rather than wait for the peer's close handshake.
@@ -98,21 +103,43 @@ export class MediaSession {
     for (const timer of this.timers) timer.unref();
   }
 
-  /** Ends the call from outside (drain): closes the socket, flushes. */
-  shutdown(reason: CloseReason): Promise<void> {
+  /** Ends the call from outside (drain): closes the socket; resolves once the writes are handed to the flusher. */
+  hangUp(reason: CloseReason): Promise<void> {
     this.close(reason);
-    return this.done;
+    return this.hungUp;
   }
 
+  /**
+   * The one entry of every inbound frame. Nothing a frame does may throw past
+   * it (a throw in a ws listener would end the process): a failure ends this
+   * call only (1011), its writes flushed.
+   */
   private onFrame(data: Buffer | string, isBinary: boolean): void {
-    const timer = this.hub.onFrameHandled;
-    if (!timer) {
+    try {
+      const timer = this.hub.onFrameHandled;
+      if (!timer) {
+        this.handleFrame(data, isBinary);
+        return;
+      }
+      const start = process.hrtime.bigint();
       this.handleFrame(data, isBinary);
-      return;
+      timer(Number(process.hrtime.bigint() - start));
+    } catch (error) {
+      this.failed('frame', error);
     }
-    const start = process.hrtime.bigint();
-    this.handleFrame(data, isBinary);
-    timer(Number(process.hrtime.bigint() - start));
+  }
+
+  /** A failure of ours on this call: logged with the call sid, counted, the call ended (1011); other calls go on. */
+  private failed(where: string, error: unknown): void {
+    this.hub.count('internal_error');
+    this.log.error({ call_sid: this.callSid, err: error, where }, 'media stream failed; ending this call');
+    try {
+      this.close({ code: CloseCodes.INTERNAL_ERROR, reason: 'internal error' });
+    } catch (closeError) {
+      this.log.error({ call_sid: this.callSid, err: closeError }, 'closing a failed media stream failed');
+      this.ws.terminate();
+      this.end('internal error');
+    }
   }
 
   private handleFrame(data: Buffer | string, isBinary: boolean): void {
@@ -138,7 +165,7 @@ export class MediaSession {
     const message = parsed.message;
     if (message.event === 'connected') return;
     if (message.event === 'start') {
-      if (this.state === 'awaiting-start') void this.begin(message);
+      if (this.state === 'awaiting-start') this.begin(message).catch((error: unknown) => this.failed('start', error));
       else this.close({ code: CloseCodes.POLICY, reason: 'second start message' });
       return;
     }
@@ -164,17 +191,25 @@ export class MediaSession {
     const { callSid, streamSid, customParameters } = message.start;
     const params = streamParameters.safeParse(customParameters);
     if (!params.success) {
-      this.close({ code: CloseCodes.POLICY, reason: `invalid customParameters: ${describeZodError(params.error)}`.slice(0, 120) });
+      this.close({ code: CloseCodes.POLICY, reason: `invalid customParameters: ${describeZodError(params.error)}` });
       return;
     }
     const { business_id: businessId, lead_id: leadId, direction, token } = params.data;
+    // What the call-start statement claims, so that a replayed stream is refused.
+    let streamKey = `stream:${streamSid}`;
     const secret = this.hub.streamSecret;
     if (secret) {
-      const refused = verifyStreamToken(secret, token, { callSid, businessId: String(businessId), leadId: leadId?.toString() });
-      if (refused) {
-        this.close({ code: CloseCodes.POLICY, reason: refused });
+      const check = verifyStreamToken(secret, token, { callSid, businessId: String(businessId), leadId: leadId?.toString() });
+      if (!check.ok) {
+        this.close({ code: CloseCodes.POLICY, reason: check.reason });
         return;
       }
+      streamKey = `token:${check.nonce}`;
+    }
+    const refusal = this.hub.refusal();
+    if (refusal) {
+      this.close({ code: CloseCodes.TRY_AGAIN_LATER, reason: refusal });
+      return;
     }
     if (!this.hub.claim(callSid)) {
       this.close({ code: CloseCodes.POLICY, reason: 'a stream for this call is already live' });
@@ -194,27 +229,42 @@ export class MediaSession {
     try {
       callContext = await context.with(this.rootContext, () =>
         runInCallPhase('load', () =>
-          loadCallContext(this.hub.knex, { callSid, businessId, leadId }, { timeoutMs: this.hub.limits.contextLoadTimeoutMs }),
+          loadCallContext(this.hub.knex, { callSid, businessId, leadId }, { timeoutMs: this.hub.limits.contextLoadTimeoutMs, streamKey }),
         ),
       );
     } catch (error) {
+      if (error instanceof StreamReplayError) {
+        this.hub.count('replayed');
+        this.close({ code: CloseCodes.POLICY, reason: 'stream already started once (replay)' });
+        return;
+      }
       if (!(error instanceof CallContextLoadError)) {
         // An unknown business, or a bad id: nothing to bind the call's writes to.
         this.log.warn({ call_sid: callSid, err: error }, 'call refused: its business cannot be loaded');
-        this.close({ code: CloseCodes.POLICY, reason: (error as Error).message.slice(0, 100) });
+        this.close({ code: CloseCodes.POLICY, reason: (error as Error).message });
         return;
       }
       this.log.warn({ call_sid: callSid, err: error }, 'call context unavailable: the call goes on without CRM data');
     }
     if (this.state !== 'loading') return; // the socket closed while loading
 
-    this.buffer = new WriteBuffer({
-      callSid,
-      businessId,
-      leadId: callContext?.lead?.id ?? leadId ?? null,
-      direction,
-      journal: this.hub.journal,
-    });
+    try {
+      this.buffer = new WriteBuffer({
+        callSid,
+        streamSid,
+        businessId,
+        leadId: callContext?.lead?.id ?? leadId ?? null,
+        direction,
+        journal: this.hub.journal,
+        onJournalFailure: (error) =>
+          this.log.error({ call_sid: callSid, err: error }, 'the journal cannot take this call\'s writes: they stay in memory until the call ends'),
+      });
+    } catch (error) {
+      // The journal cannot take a new call (disk full, read-only): refuse it cleanly.
+      this.log.error({ call_sid: callSid, err: error }, 'call refused: its writes cannot be journaled');
+      this.close({ code: CloseCodes.TRY_AGAIN_LATER, reason: 'the write journal is unavailable' });
+      return;
+    }
     this.live = startLiveCall({ callSid, businessId }, this.rootContext);
     this.state = 'live';
     const agentCall = this.agentCall(callContext, businessId, direction);
@@ -241,7 +291,7 @@ export class MediaSession {
         if (agent?.onMark) this.guarded('mark', () => agent.onMark!(message.mark.name));
         return;
       case 'stop':
-        void this.end('stop');
+        this.end('stop');
         return;
       default:
         return;
@@ -276,13 +326,21 @@ export class MediaSession {
     };
   }
 
-  /** Runs an agent handler; its failure is logged and counted, and the call goes on. */
+  /**
+   * Runs an agent handler; its failure, thrown or as a rejected promise, is
+   * logged and counted, and the call goes on.
+   */
   private guarded<T>(what: string, fn: () => T): T | undefined {
-    try {
-      return fn();
-    } catch (error) {
+    const failed = (error: unknown) => {
       this.hub.count('agent_error');
       if (this.problems++ < LOGGED_PROBLEMS_PER_CALL) this.log.warn({ call_sid: this.callSid, err: error, handler: what }, 'agent handler failed');
+    };
+    try {
+      const result = fn();
+      if (result instanceof Promise) result.catch(failed);
+      return result;
+    } catch (error) {
+      failed(error);
       return undefined;
     }
   }
@@ -295,19 +353,28 @@ export class MediaSession {
   }
 
   private close({ code, reason }: CloseReason): void {
+    const text = closeReasonText(reason);
     if (code !== CloseCodes.NORMAL) {
       this.hub.count('closed_by_server');
-      this.log.warn({ call_sid: this.callSid, code, reason }, 'closing media stream');
+      this.log.warn({ call_sid: this.callSid, code, reason: text }, 'closing media stream');
     }
-    if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) this.ws.close(code, reason);
-    void this.end(reason);
+    if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) this.ws.close(code, text);
+    this.end(reason);
   }
 
-  private end(why: string): Promise<void> {
-    this.ending ??= this.finish(why);
-    return this.ending;
+  /** Starts ending the call (once); `done` says when it is over. Never throws. */
+  private end(why: string): void {
+    this.ending ??= this.finish(why).catch((error: unknown) => {
+      this.log.error({ call_sid: this.callSid, err: error }, 'ending the media stream failed');
+      this.resolveHungUp();
+      this.resolveDone();
+    });
   }
 
+  /**
+   * Stops the agent, hangs up (the socket closes now: the flush never holds
+   * the caller's line), then lands the writes with the flusher.
+   */
   private async finish(why: string): Promise<void> {
     const wasLive = this.state === 'live';
     this.state = 'ending';
@@ -319,6 +386,9 @@ export class MediaSession {
         if (stopping instanceof Promise) await settleWithin(stopping, this.hub.limits.stopTimeoutMs);
         this.live!.end();
       }
+      if (this.ws.readyState === this.ws.OPEN) this.ws.close(CloseCodes.NORMAL, 'call ended');
+      this.buffer?.close();
+      this.resolveHungUp();
       if (this.buffer) {
         const buffer = this.buffer;
         const outcome = await context.with(this.rootContext, () => runInCallPhase('flush', () => this.hub.flusher.flush(buffer)));
@@ -342,7 +412,9 @@ export class MediaSession {
       this.root.end();
       this.state = 'done';
       if (this.ws.readyState === this.ws.OPEN) this.ws.close(CloseCodes.NORMAL, 'call ended');
+      this.resolveHungUp();
       this.resolveDone();
+      this.hub.ended(this.callSid, why);
     }
   }
 }

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { metrics, type Counter } from '@opentelemetry/api';
 import type { Knex } from 'knex';
 import type { Flusher } from '../buffer/flusher.js';
@@ -34,29 +35,71 @@ export const DEFAULT_LIMITS: MediaStreamLimits = {
   stopTimeoutMs: 5_000,
 };
 
-export type ProblemKind = 'invalid' | 'out_of_order' | 'agent_error' | 'closed_by_server';
+export type ProblemKind = 'invalid' | 'out_of_order' | 'agent_error' | 'closed_by_server' | 'internal_error' | 'replayed' | 'refused';
+
+export interface MediaStreamHubOptions {
+  knex: Knex;
+  agent: Agent;
+  flusher: Flusher;
+  journal: Journal | undefined;
+  logger: Logger;
+  streamSecret: string | undefined;
+  limits: MediaStreamLimits;
+  /** Called with the nanoseconds each inbound message took to handle (benchmarks). */
+  onFrameHandled?: ((nanoseconds: number) => void) | undefined;
+}
+
+export interface MediaStreamEvents {
+  /** A stream ended: its socket is closed and its writes landed, were dead-lettered or stay journaled. */
+  callEnded: [{ callSid: string | undefined; why: string }];
+}
 
 /** What every session of one media endpoint shares: dependencies, limits, the live calls. */
-export class MediaStreamHub {
+export class MediaStreamHub extends EventEmitter<MediaStreamEvents> {
   readonly sessions = new Set<MediaSession>();
   private readonly liveCalls = new Set<string>();
   private readonly problems: Counter;
-  private readonly counts: Record<ProblemKind, number> = { invalid: 0, out_of_order: 0, agent_error: 0, closed_by_server: 0 };
+  private readonly counts: Record<ProblemKind, number> = {
+    invalid: 0,
+    out_of_order: 0,
+    agent_error: 0,
+    closed_by_server: 0,
+    internal_error: 0,
+    replayed: 0,
+    refused: 0,
+  };
+  readonly knex: Knex;
+  readonly agent: Agent;
+  readonly flusher: Flusher;
+  readonly journal: Journal | undefined;
+  readonly logger: Logger;
+  readonly streamSecret: string | undefined;
+  readonly limits: MediaStreamLimits;
+  readonly onFrameHandled: ((nanoseconds: number) => void) | undefined;
 
-  constructor(
-    readonly knex: Knex,
-    readonly agent: Agent,
-    readonly flusher: Flusher,
-    readonly journal: Journal | undefined,
-    readonly logger: Logger,
-    readonly streamSecret: string | undefined,
-    readonly limits: MediaStreamLimits,
-    /** Called with the nanoseconds each inbound message took to handle (benchmarks). */
-    readonly onFrameHandled?: (nanoseconds: number) => void,
-  ) {
+  constructor(options: MediaStreamHubOptions) {
+    super();
+    this.knex = options.knex;
+    this.agent = options.agent;
+    this.flusher = options.flusher;
+    this.journal = options.journal;
+    this.logger = options.logger;
+    this.streamSecret = options.streamSecret;
+    this.limits = options.limits;
+    this.onFrameHandled = options.onFrameHandled;
     this.problems = metrics.getMeter(INSTRUMENTATION_NAME).createCounter('media_stream.problems', {
       description: 'Media-stream messages dropped, handlers failed, streams closed by the server',
     });
+  }
+
+  /**
+   * Why a new call cannot be taken now (the journal cannot keep writes), or
+   * undefined. Asked by `/twiml` (busy), the upgrade (503) and `start` (1013).
+   */
+  refusal(): string | undefined {
+    const health = this.journal?.health();
+    if (health && !health.writable) return `the write journal cannot keep writes (${health.reason ?? 'unknown'})`;
+    return undefined;
   }
 
   /** One live stream per call sid: false when the call already has one. */
@@ -68,6 +111,15 @@ export class MediaStreamHub {
 
   release(callSid: string): void {
     this.liveCalls.delete(callSid);
+  }
+
+  /** Emits `callEnded`; a listener that throws is logged, never breaks the call. */
+  ended(callSid: string | undefined, why: string): void {
+    try {
+      this.emit('callEnded', { callSid, why });
+    } catch (error) {
+      this.logger.error({ err: error }, 'a callEnded listener threw');
+    }
   }
 
   count(kind: ProblemKind): void {

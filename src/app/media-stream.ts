@@ -30,7 +30,11 @@ export interface MediaStreamOptions {
 export interface MediaStreamHandler {
   (ws: WebSocket, req: IncomingMessage): void;
   readonly hub: MediaStreamHub;
-  /** Waits for live calls to end, up to `timeoutMs`; then ends the rest (1001). Every buffer is flushed or journaled. */
+  /**
+   * Waits up to `timeoutMs` for live calls to end and their writes to land;
+   * then hangs up on the rest (1001) and returns once their writes are with
+   * the flusher (stop it next: what has not landed stays journaled).
+   */
   drain(timeoutMs: number): Promise<void>;
 }
 
@@ -40,32 +44,42 @@ export interface MediaStreamHandler {
  * Check signatures before the upgrade with `verifyClient` (see twilio-signature.ts).
  */
 export function mediaStream(options: MediaStreamOptions): MediaStreamHandler {
-  const hub = new MediaStreamHub(
-    options.knex,
-    options.agent,
-    options.flusher,
-    options.journal,
-    options.logger,
-    options.streamSecret,
-    { ...DEFAULT_LIMITS, ...options.limits },
-    options.onFrameHandled,
-  );
+  const hub = new MediaStreamHub({
+    knex: options.knex,
+    agent: options.agent,
+    flusher: options.flusher,
+    journal: options.journal,
+    logger: options.logger,
+    streamSecret: options.streamSecret,
+    limits: { ...DEFAULT_LIMITS, ...options.limits },
+    onFrameHandled: options.onFrameHandled,
+  });
   const accept = (ws: WebSocket): void => {
-    const session = new MediaSession(ws, hub);
-    hub.sessions.add(session);
-    void session.done.then(() => hub.sessions.delete(session));
+    try {
+      const session = new MediaSession(ws, hub);
+      hub.sessions.add(session);
+      // `done` never rejects.
+      session.done.then(() => hub.sessions.delete(session), () => hub.sessions.delete(session));
+    } catch (error) {
+      hub.count('internal_error');
+      options.logger.error({ err: error }, 'media stream could not start');
+      ws.terminate();
+    }
   };
   const drain = async (timeoutMs: number): Promise<void> => {
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      timer.unref();
     });
+    // Calls that end by themselves: their writes land (or stay journaled) within the drain.
     const all = Promise.all([...hub.sessions].map((session) => session.done)).then(() => 'done' as const);
     const result = await Promise.race([all, timedOut]);
     clearTimeout(timer);
     if (result === 'timeout') {
+      // Hang up on the rest; their flushes are the flusher's (stopped after the drain: journaled).
       const reason = { code: CloseCodes.GOING_AWAY, reason: 'server shutting down' } as const;
-      await Promise.all([...hub.sessions].map((session) => session.shutdown(reason)));
+      await Promise.all([...hub.sessions].map((session) => session.hangUp(reason)));
     }
   };
   const handler: MediaStreamHandler = Object.assign(accept, { hub, drain });

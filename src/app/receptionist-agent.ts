@@ -1,3 +1,4 @@
+import type { EnqueuedWrite } from '../buffer/write-buffer.js';
 import type { Agent, AgentCall, AgentSession } from './agent.js';
 import { tones } from './audio/mulaw.js';
 import { VoiceActivityDetector } from './audio/voice-activity.js';
@@ -38,6 +39,14 @@ export function receptionistAgent(options: ReceptionistOptions = {}): Agent {
       let playing = false;
       let bargeIns = 0;
 
+      /**
+       * The answering mark after a write: `booked`/`noted`, with `-volatile`
+       * when the journal could not take the write (it lands at call end, but
+       * a crash before then would lose it). The caller hears the same
+       * confirmation: the booking stands unless the process dies mid-call.
+       */
+      const confirm = (write: EnqueuedWrite, mark: 'booked' | 'noted'): void =>
+        say('confirm', write.journaled ? mark : `${mark}-volatile`);
       const say = (prompt: keyof typeof PROMPTS, mark: string): void => {
         call.sendAudio(PROMPTS[prompt]);
         call.mark(mark);
@@ -64,7 +73,7 @@ export function receptionistAgent(options: ReceptionistOptions = {}): Agent {
           }
         },
         onMark(markName) {
-          if (markName === 'greeting' || markName === 'booked' || markName === 'noted' || markName === 'sorry') playing = false;
+          if (/^(greeting|booked|noted|sorry)/.test(markName)) playing = false;
         },
         onDtmf(digit) {
           switch (digit) {
@@ -76,19 +85,18 @@ export function receptionistAgent(options: ReceptionistOptions = {}): Agent {
                 return;
               }
               booked.push(slot);
-              call.writes.createAppointment({ ...slot, title: `Appointment for ${name ?? 'caller'}` });
-              say('confirm', 'booked');
+              confirm(call.writes.createAppointment({ ...slot, title: `Appointment for ${name ?? 'caller'}` }), 'booked');
               return;
             }
             case '2':
-              call.writes.updateSession({ state: { callbackRequested: true, callbackRequestedAt: new Date(now()).toISOString() } });
-              say('confirm', 'noted');
+              confirm(call.writes.updateSession({ state: { callbackRequested: true, callbackRequestedAt: new Date(now()).toISOString() } }), 'noted');
               return;
             case '3': {
               const heard = recognizeName(call);
-              if (context?.lead) call.writes.updateLead({ customerName: heard });
-              else call.writes.updateSession({ state: { callerName: heard } });
-              say('confirm', 'noted');
+              confirm(
+                context?.lead ? call.writes.updateLead({ customerName: heard }) : call.writes.updateSession({ state: { callerName: heard } }),
+                'noted',
+              );
               return;
             }
             default:

@@ -13,6 +13,29 @@ import { createAppServer } from './server.js';
 import { twilioUpgradeVerifier } from './twilio-signature.js';
 import { twimlRoute } from './twiml-route.js';
 
+/**
+ * After the drain, how long flushes under way and the database's close may
+ * take before the process goes on without them. A stop takes at most
+ * DRAIN_TIMEOUT_S + 2 x this (+ the telemetry flush, bounded the same way).
+ */
+export const SHUTDOWN_GRACE_MS = 5_000;
+
+/** Whether `promise` settled within `ms` (it is never left unhandled). */
+export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+    timer.unref();
+  });
+  const settled = promise.then(
+    () => true,
+    () => true,
+  );
+  const result = await Promise.race([settled, late]);
+  clearTimeout(timer);
+  return result;
+}
+
 export interface ServeOptions {
   /** The voice logic, or a factory given the server's Knex (the naive agent). Default: the demo receptionist. */
   agent?: Agent | ((knex: Knex) => Agent);
@@ -49,7 +72,9 @@ export async function serve(config: Config, logger: Logger, options: ServeOption
     if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
     if (await seedDemoData(database.knex)) logger.info('demo data seeded into the empty database');
 
-    journal = new Journal({ dir: config.journalDir, fsync: config.journalFsync });
+    journal = new Journal({ dir: config.journalDir, fsync: config.journalFsync, logger });
+    // A journal that cannot keep writes must not take calls: fail the start with one line.
+    journal.probe();
     flusher = new Flusher({ knex: database.knex, journal, logger });
     const recovery = await flusher.start();
     if (recovery.claimed > 0) logger.info({ recovery }, 'recovered journaled writes of earlier processes');
@@ -72,10 +97,12 @@ export async function serve(config: Config, logger: Logger, options: ServeOption
         authToken: config.twilioAuthToken,
         publicUrl: config.publicUrl,
         isDraining: () => draining,
+        refusal: () => media.hub.refusal(),
       }),
       readiness: {
         isDraining: () => draining,
-        detail: () => ({ journal: flusher!.stats(), calls: media.hub.stats() }),
+        refusal: () => media.hub.refusal(),
+        detail: () => ({ journal: { ...flusher!.stats(), ...journal!.health() }, calls: media.hub.stats() }),
       },
       routes: (app) => {
         app.use(
@@ -85,6 +112,7 @@ export async function serve(config: Config, logger: Logger, options: ServeOption
             authToken: config.twilioAuthToken,
             publicUrl: config.publicUrl,
             streamSecret: config.callStreamSecret,
+            refusal: () => (draining ? 'the server is draining' : media.hub.refusal()),
           }),
         );
         app.ws('/media', media);
@@ -115,9 +143,12 @@ export async function serve(config: Config, logger: Logger, options: ServeOption
           logger.info({ live_calls: media.hub.stats().liveCalls, timeout_s: config.drainTimeoutSeconds }, 'draining');
           await media.drain(config.drainTimeoutSeconds * 1000);
           await server.close();
-          await ownFlusher.stop();
+          // What has not landed by now stays journaled for the next process.
+          await ownFlusher.stop({ graceMs: SHUTDOWN_GRACE_MS });
           ownJournal.close();
-          await database.close();
+          if (!(await settlesWithin(database.close(), SHUTDOWN_GRACE_MS))) {
+            logger.warn({ graceMs: SHUTDOWN_GRACE_MS }, 'the database did not close in time; exiting without it');
+          }
         })()),
     };
   } catch (error) {

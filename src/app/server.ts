@@ -15,7 +15,7 @@ export interface AppServerOptions {
   /** Checks each WebSocket upgrade before it happens (signatures, draining). */
   verifyClient?: VerifyClient;
   /** `/readyz`: draining flag and detail. */
-  readiness?: Pick<HealthOptions, 'isDraining' | 'detail'>;
+  readiness?: Pick<HealthOptions, 'isDraining' | 'refusal' | 'detail'>;
   /** Mounts the routes (TwiML, the media WebSocket) on the express-ws app. */
   routes?: (app: expressWs.Application) => void;
 }
@@ -29,10 +29,25 @@ export interface AppServer {
   close(): Promise<void>;
 }
 
+/** Time for a client to send a request's headers (an upgrade's too). */
+export const HTTP_HEADERS_TIMEOUT_MS = 5_000;
+/** Time for a whole request (headers and body). Does not apply to an upgraded WebSocket. */
+export const HTTP_REQUEST_TIMEOUT_MS = 10_000;
+
 /** The reference server: Express + express-ws, health routes, and the routes given. */
 export function createAppServer(options: AppServerOptions): AppServer {
   const app = express();
-  const server = http.createServer(app);
+  const server = http.createServer(
+    {
+      // A connection that sends no complete request (no upgrade either) is
+      // ended in seconds, not the default minute.
+      headersTimeout: HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeout: HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeout: 5_000,
+      connectionsCheckingInterval: 1_000,
+    },
+    app,
+  );
   const { app: wsApp, getWss } = expressWs(app, server, {
     // Larger frames close the socket with 1009.
     wsOptions: { maxPayload: 64 * 1024, ...(options.verifyClient ? { verifyClient: options.verifyClient } : {}) },

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** What a stream token binds: the call, its business, its lead. */
 export interface StreamClaims {
@@ -7,34 +7,45 @@ export interface StreamClaims {
   leadId?: string | undefined;
 }
 
-const VERSION = 'v1';
+/** A token checked: its nonce (the stream's claim key), or why it is refused. */
+export type StreamTokenCheck = { readonly ok: true; readonly nonce: string } | { readonly ok: false; readonly reason: string };
 
-function signature(secret: string, claims: StreamClaims, expiresAt: number): Buffer {
+const VERSION = 'v2';
+const NONCE = /^[A-Za-z0-9_-]{22}$/;
+
+function signature(secret: string, claims: StreamClaims, expiresAt: number, nonce: string): Buffer {
   return createHmac('sha256', secret)
-    .update([VERSION, claims.callSid, claims.businessId, claims.leadId ?? '', String(expiresAt)].join('\n'))
+    .update([VERSION, claims.callSid, claims.businessId, claims.leadId ?? '', String(expiresAt), nonce].join('\n'))
     .digest();
 }
 
 /**
  * A token for `<Parameter name="token">`: an HMAC-SHA256 with
- * CALL_STREAM_SECRET over call sid, business, lead and expiry. The `start`
- * message is not signed by Twilio: this binds the stream to what our webhook
- * decided. Format `v1.<expiry unix seconds>.<base64url mac>`.
+ * CALL_STREAM_SECRET over call sid, business, lead, expiry and a random
+ * nonce. The `start` message is not signed by Twilio: this binds the stream
+ * to what our webhook decided, and the nonce makes it single-use (the
+ * call-start statement claims it: a replay is refused).
+ * Format `v2.<expiry unix seconds>.<nonce>.<base64url mac>`.
  */
 export function createStreamToken(secret: string, claims: StreamClaims, ttlSeconds: number, now = Date.now()): string {
   const expiresAt = Math.floor(now / 1000) + ttlSeconds;
-  return `${VERSION}.${expiresAt}.${signature(secret, claims, expiresAt).toString('base64url')}`;
+  const nonce = randomBytes(16).toString('base64url');
+  return `${VERSION}.${expiresAt}.${nonce}.${signature(secret, claims, expiresAt, nonce).toString('base64url')}`;
 }
 
-/** Why a token is refused, or undefined when it is valid for these claims. */
-export function verifyStreamToken(secret: string, token: string | undefined, claims: StreamClaims, now = Date.now()): string | undefined {
-  if (!token) return 'missing stream token';
-  const [version, expiry, mac] = token.split('.');
-  if (version !== VERSION || !expiry || !mac || !/^\d+$/.test(expiry)) return 'malformed stream token';
+/** Checks a token against the call's claims: its nonce when valid, else why it is refused. */
+export function verifyStreamToken(secret: string, token: string | undefined, claims: StreamClaims, now = Date.now()): StreamTokenCheck {
+  if (!token) return { ok: false, reason: 'missing stream token' };
+  const [version, expiry, nonce, mac, extra] = token.split('.');
+  if (version !== VERSION || !expiry || !nonce || !mac || extra !== undefined || !/^\d{1,12}$/.test(expiry) || !NONCE.test(nonce)) {
+    return { ok: false, reason: 'malformed stream token' };
+  }
   const expiresAt = Number(expiry);
-  const expected = signature(secret, claims, expiresAt);
+  const expected = signature(secret, claims, expiresAt, nonce);
   const given = Buffer.from(mac, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'stream token does not match this call and business';
-  if (expiresAt * 1000 < now) return 'stream token expired';
-  return undefined;
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    return { ok: false, reason: 'stream token does not match this call and business' };
+  }
+  if (expiresAt * 1000 < now) return { ok: false, reason: 'stream token expired' };
+  return { ok: true, nonce };
 }

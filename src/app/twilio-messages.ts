@@ -1,9 +1,11 @@
 import { z } from 'zod';
+import { sidSchema } from '../context/call-ids.js';
 import { describeZodError } from '../zod-error.js';
 
 /** Twilio sends numbers as strings ("1"); accept both, keep a number. */
 const numeric = z.union([z.string().regex(/^\d+$/), z.number().int().nonnegative()]).transform(Number);
-const sid = z.string().min(1).max(64);
+/** The one sid rule (call-ids.ts): what this accepts the journal can store. */
+const sid = sidSchema;
 const shortText = z.string().max(256);
 
 export const connectedMessage = z.object({

@@ -33,6 +33,8 @@ export interface UpgradeVerifierOptions {
   path?: string;
   /** While true (draining), upgrades are refused with 503. */
   isDraining?: () => boolean;
+  /** While it returns a reason (e.g. the journal cannot keep writes), upgrades are refused with 503. */
+  refusal?: () => string | undefined;
 }
 
 type VerifyCallback = (result: boolean, code?: number, message?: string) => void;
@@ -46,7 +48,7 @@ export function twilioUpgradeVerifier(options: UpgradeVerifierOptions) {
   const path = options.path ?? '/media';
   const signedUrl = options.authToken && options.publicUrl ? mediaStreamUrl(options.publicUrl, path) : undefined;
   return (info: { req: IncomingMessage }, callback: VerifyCallback): void => {
-    if (options.isDraining?.()) {
+    if (options.isDraining?.() || options.refusal?.() !== undefined) {
       callback(false, 503, 'Service Unavailable');
       return;
     }

@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import twilio from 'twilio';
 import { z } from 'zod';
 import type { Logger } from '../telemetry/logger.js';
+import { callSidSchema, rowIdSchema } from '../context/call-ids.js';
 import { describeZodError } from '../zod-error.js';
 import { createStreamToken } from './stream-token.js';
 import { isValidTwilioSignature, mediaStreamUrl } from './twilio-signature.js';
@@ -20,15 +21,27 @@ export interface TwimlRouteOptions {
   streamTokenTtlSeconds?: number;
   /** Default `/media`. */
   mediaPath?: string;
+  /**
+   * While it returns a reason (draining, the journal cannot keep writes),
+   * calls are rejected with `<Reject reason="busy"/>` (Twilio plays a busy
+   * signal; the caller's carrier may retry). Default: never.
+   */
+  refusal?: () => string | undefined;
 }
 
-const phone = z.string().trim().min(1).max(32);
+/** A phone number, `client:name` or `sip:…` as Twilio sends them: printable, no control characters. */
+const phone = z
+  .string()
+  .trim()
+  .min(1)
+  .max(64)
+  .regex(/^[^\p{Cc}\p{Cf}]*$/u, 'must not contain control characters');
 const webhookBody = z.object({
-  CallSid: z.string().regex(/^CA[0-9A-Za-z]{1,64}$/, 'must be a Twilio call sid (CA...)'),
+  CallSid: callSidSchema.refine((sid) => /^CA[0-9A-Za-z]+$/.test(sid), 'must be a Twilio call sid (CA and letters or digits)'),
   To: phone,
   From: phone,
-  Direction: z.string().max(32).optional(),
-  lead_id: z.string().regex(/^[1-9]\d{0,9}$/, 'must be a positive integer').optional(),
+  Direction: z.string().max(32).regex(/^[A-Za-z-]*$/, 'must be a Twilio call direction (letters and -)').optional(),
+  lead_id: rowIdSchema.optional(),
 });
 
 /**
@@ -58,6 +71,14 @@ export function twimlRoute(options: TwimlRouteOptions): Router {
       return;
     }
     const { CallSid: callSid, To: to, From: from, Direction: twilioDirection } = body.data;
+    const refusal = options.refusal?.();
+    if (refusal !== undefined) {
+      options.logger.warn({ call_sid: callSid, reason: refusal }, 'call rejected (busy)');
+      const busy = new twilio.twiml.VoiceResponse();
+      busy.reject({ reason: 'busy' });
+      res.type('text/xml').send(busy.toString());
+      return;
+    }
     const direction = twilioDirection?.startsWith('outbound') ? 'outbound' : 'inbound';
     const [ourNumber, theirNumber] = direction === 'inbound' ? [to, from] : [from, to];
 
@@ -101,7 +122,7 @@ export function twimlRoute(options: TwimlRouteOptions): Router {
  */
 async function recordCall(
   knex: Knex,
-  call: { callSid: string; businessId: number; direction: 'inbound' | 'outbound'; theirNumber: string; leadId: string | undefined },
+  call: { callSid: string; businessId: number; direction: 'inbound' | 'outbound'; theirNumber: string; leadId: number | undefined },
 ): Promise<number | null> {
   return knex.transaction(async (trx) => {
     const existing = (await trx('call_logs').where({ call_sid: call.callSid, business_id: call.businessId }).first('lead_id')) as
@@ -111,7 +132,7 @@ async function recordCall(
     const lead = (await trx('leads')
       .where({ tenant_id: call.businessId })
       .andWhere((q) => {
-        if (call.leadId) q.where({ id: Number(call.leadId) });
+        if (call.leadId) q.where({ id: call.leadId });
         else q.where({ phone: call.theirNumber });
       })
       .orderBy('id')

@@ -92,7 +92,11 @@ export class CallJournal {
     if (!this.syncing) this.closeNow();
   }
 
-  /** The call's writes are in the database: marks the file flushed, then removes it. Idempotent. */
+  /**
+   * The call's writes are in the database: marks the file flushed, then
+   * removes it. On a full disk the mark may fail: the file is removed all
+   * the same (a replay of it would change nothing anyway). Idempotent.
+   */
   markFlushed(): void {
     if (this.finished) return;
     this.close();
@@ -100,7 +104,6 @@ export class CallJournal {
       fs.appendFileSync(this.path, flushedLine());
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return this.finish();
-      throw new JournalError(`marking ${this.path} flushed failed`, { cause: error });
     }
     this.remove();
   }

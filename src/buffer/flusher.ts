@@ -8,6 +8,7 @@ import { createLogger, type Logger } from '../telemetry/logger.js';
 import { countDeadLetters, describeError, writeDeadLetter } from './dead-letter.js';
 import { flush, type FlushResult } from './flush.js';
 import type { Journal } from './journal.js';
+import { encodeCallSid } from './journal-file.js';
 import { createFlusherInstruments, type FlusherInstruments } from './metrics.js';
 import { ownerTag } from './owner.js';
 import { findOrphans, takeOrphan, type OrphanJournal } from './recovery.js';
@@ -92,6 +93,8 @@ export class Flusher extends EventEmitter<FlusherEvents> {
   private readonly instruments: FlusherInstruments;
   private readonly sleepers = new Set<() => void>();
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Buffers whose flush is under way or waiting to retry. */
+  private readonly pendingBuffers = new Set<WriteBuffer>();
   private recovering: Promise<RecoveryReport> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -147,23 +150,45 @@ export class Flusher extends EventEmitter<FlusherEvents> {
 
   /**
    * Stops recovery and retries: waiting retries resolve `deferred` (their
-   * writes stay journaled for the next process), attempts under way finish.
+   * writes stay journaled for the next process), attempts under way finish,
+   * or, past `graceMs`, are left behind (their writes are journaled: the
+   * process may exit; a transaction cut short rolls back and is replayed).
    * Runs once.
    */
-  async stop(): Promise<void> {
+  async stop(options: { graceMs?: number } = {}): Promise<void> {
     if (!this.stopped) {
       this.stopped = true;
       clearInterval(this.timer);
       for (const wake of [...this.sleepers]) wake();
       this.instruments.unregister();
     }
-    await Promise.allSettled([...this.inFlight]);
+    const settled = Promise.allSettled([...this.inFlight]).then(() => true);
+    if (options.graceMs === undefined) {
+      await settled;
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), options.graceMs);
+      timer.unref();
+    });
+    const finished = await Promise.race([settled, late]);
+    clearTimeout(timer);
+    if (!finished) {
+      let unjournaled = 0;
+      for (const buffer of this.pendingBuffers) if (!buffer.persist()) unjournaled += buffer.size;
+      this.logger.warn(
+        { pending: this.pendingBuffers.size, graceMs: options.graceMs, unjournaledWrites: unjournaled },
+        'flushes still under way at shutdown; their writes stay in the journal for the next process',
+      );
+    }
   }
 
   private async flushUntilSettled(buffer: WriteBuffer, recovered: boolean): Promise<FlushOutcome> {
     buffer.close();
     const { callSid } = buffer.call;
     this.counts.pending++;
+    this.pendingBuffers.add(buffer);
     try {
       for (let attempt = 1; ; attempt++) {
         if (this.stopped) return this.defer(buffer, attempt - 1);
@@ -190,14 +215,16 @@ export class Flusher extends EventEmitter<FlusherEvents> {
       }
     } finally {
       this.counts.pending--;
+      this.pendingBuffers.delete(buffer);
     }
   }
 
   private defer(buffer: WriteBuffer, attempts: number): FlushOutcome {
-    const journaled = buffer.journalFile !== undefined;
+    // After a journal failure the rest of the writes are in memory only: one more try to journal them all.
+    const journaled = buffer.persist();
     this.logger[journaled ? 'warn' : 'error'](
       { callSid: buffer.call.callSid, writes: buffer.size, journaled },
-      journaled ? 'flusher stopped; the writes stay in the journal' : 'flusher stopped; unjournaled writes are lost',
+      journaled ? 'flusher stopped; the writes stay in the journal' : 'flusher stopped; writes that are not in the journal are lost',
     );
     return { status: 'deferred', attempts };
   }
@@ -207,7 +234,7 @@ export class Flusher extends EventEmitter<FlusherEvents> {
     const reason = describeError(error);
     let file: string;
     try {
-      file = writeDeadLetter(this.journal.deadLetterDir, `${call.callSid}.${ownerTag(this.journal.owner)}`, {
+      file = writeDeadLetter(this.journal.deadLetterDir, `${encodeCallSid(call.callSid)}.${ownerTag(this.journal.owner)}`, {
         reason: `permanent flush failure: ${reason.message}`,
         error: reason,
         call,
@@ -256,7 +283,7 @@ export class Flusher extends EventEmitter<FlusherEvents> {
     if (taken.kind === 'empty') {
       report.empty++;
     } else if (taken.kind === 'unreadable') {
-      const file = writeDeadLetter(this.journal.deadLetterDir, `${orphan.callSid}.${ownerTag(this.journal.owner)}`, {
+      const file = writeDeadLetter(this.journal.deadLetterDir, `${encodeCallSid(orphan.callSid)}.${ownerTag(this.journal.owner)}`, {
         reason: `unreadable journal: ${taken.error.message}`,
         error: describeError(taken.error),
         rawJournal: taken.text,

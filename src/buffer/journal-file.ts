@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { callSidSchema, rowIdSchema } from '../context/call-ids.js';
+import { callSidSchema, rowIdSchema, sidSchema } from '../context/call-ids.js';
 import { JournalError } from '../errors.js';
 import { writeOperationSchema, type BufferedWrite } from './operations.js';
 import type { Owner } from './owner.js';
@@ -10,30 +10,59 @@ import { ownerTag } from './owner.js';
 /** The call a journal file (and a WriteBuffer) belongs to. */
 export interface CallHeader {
   readonly callSid: string;
+  /**
+   * The stream these writes came from (one call may have several: a second
+   * `/twiml` for the same call opens a new stream). Idempotency keys are
+   * `<streamSid>:<seq>`, so two streams of a call never collide; null for a
+   * buffer not tied to a stream (keys `<callSid>:<seq>`, as journal v1).
+   */
+  readonly streamSid: string | null;
   readonly businessId: number;
   readonly leadId: number | null;
   readonly direction: 'inbound' | 'outbound';
 }
 
 export const JOURNAL_SUFFIX = '.journal';
-const FILE_NAME = /^([A-Za-z0-9_-]{1,64})\.(\d+)-(\d+)\.(\d+)\.journal$/;
+const FILE_NAME = /^([A-Za-z0-9_%-]{1,192})\.(\d+)-(\d+)\.(\d+)\.journal$/;
 
 /**
- * `<callSid>.<pid>-<startTime>.<n>.journal`: the call, the process that
- * owns the file, and `n` telling apart two files of one call the same
- * process holds (a live call and a recovered one of the same sid). Only the
- * owner creates names with its own tag, so it can pick a free `n` without
- * racing anyone.
+ * A call sid as a file-name component: letters, digits, `_` and `-` stay,
+ * every other byte becomes `%XX` (a sid is printable ASCII, see call-ids.ts,
+ * so at most 192 characters). Ids are not file names: `CA.dot` or `CA/x`
+ * must name a file in the journal directory and nothing else.
+ */
+export function encodeCallSid(callSid: string): string {
+  return callSid.replace(/[^A-Za-z0-9_-]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+}
+
+/** The inverse of {@link encodeCallSid}; undefined for a component it cannot have made. */
+export function decodeCallSid(component: string): string | undefined {
+  try {
+    const sid = decodeURIComponent(component);
+    return encodeCallSid(sid) === component ? sid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `<encoded callSid>.<pid>-<startTime>.<n>.journal`: the call, the process
+ * that owns the file, and `n` telling apart two files of one call the same
+ * process holds (a live call and a recovered one of the same sid, or two
+ * streams of one call). Only the owner creates names with its own tag, so it
+ * can pick a free `n` without racing anyone.
  */
 export function journalFileName(callSid: string, owner: Owner, n = 0): string {
-  return `${callSid}.${ownerTag(owner)}.${n}${JOURNAL_SUFFIX}`;
+  return `${encodeCallSid(callSid)}.${ownerTag(owner)}.${n}${JOURNAL_SUFFIX}`;
 }
 
 /** The call sid and owner in a journal file name, or undefined for any other file. */
 export function parseJournalFileName(fileName: string): { callSid: string; owner: Owner } | undefined {
   const match = FILE_NAME.exec(path.basename(fileName));
   if (!match) return undefined;
-  return { callSid: match[1]!, owner: { pid: Number(match[2]), startTime: Number(match[3]) } };
+  const callSid = decodeCallSid(match[1]!);
+  if (callSid === undefined) return undefined;
+  return { callSid, owner: { pid: Number(match[2]), startTime: Number(match[3]) } };
 }
 
 /** The first `<callSid>.<owner>.<n>.journal` in `dir` that does not exist (n < 1000). */
@@ -47,8 +76,10 @@ export function freeJournalPath(dir: string, callSid: string, owner: Owner): str
 
 const headerRecord = z.strictObject({
   type: z.literal('call'),
-  v: z.literal(1),
+  /** v1 (no streamSid) is still read: its keys are `<callSid>:<seq>`. */
+  v: z.union([z.literal(1), z.literal(2)]),
   callSid: callSidSchema,
+  streamSid: sidSchema.nullable().optional(),
   businessId: rowIdSchema,
   leadId: rowIdSchema.nullable(),
   direction: z.enum(['inbound', 'outbound']),
@@ -56,9 +87,14 @@ const headerRecord = z.strictObject({
 const writeRecord = z.strictObject({ type: z.literal('write'), seq: z.number().int().min(1), op: writeOperationSchema });
 const flushedRecord = z.strictObject({ type: z.literal('flushed'), at: z.string() });
 
+/** A buffered write's idempotency key: `<streamSid or callSid>:<seq>`. */
+export function idempotencyKey(prefix: string, seq: number): string {
+  return `${prefix}:${seq}`;
+}
+
 /** One line of a journal file (JSON, then a newline). */
 export function headerLine(header: CallHeader): string {
-  return `${JSON.stringify({ type: 'call', v: 1, ...header })}\n`;
+  return `${JSON.stringify({ type: 'call', v: 2, ...header })}\n`;
 }
 export function writeLine(write: BufferedWrite): string {
   return `${JSON.stringify({ type: 'write', seq: write.seq, op: write.op })}\n`;
@@ -96,6 +132,7 @@ export function parseJournal(text: string, fileName: string): JournalContents {
   const header = headerRecord.safeParse(parseLine(0));
   if (!header.success) throw fail(1, `bad call header: ${header.error.message}`, header.error);
   const { callSid, businessId, leadId, direction } = header.data;
+  const streamSid = header.data.streamSid ?? null;
 
   const writes: BufferedWrite[] = [];
   let flushed = false;
@@ -108,7 +145,7 @@ export function parseJournal(text: string, fileName: string): JournalContents {
     const write = writeRecord.safeParse(record);
     if (!write.success) throw fail(index + 1, `bad write: ${write.error.message}`, write.error);
     if (write.data.seq !== writes.length + 1) throw fail(index + 1, `seq ${write.data.seq} out of order`);
-    writes.push({ seq: write.data.seq, idempotencyKey: `${callSid}:${write.data.seq}`, op: write.data.op });
+    writes.push({ seq: write.data.seq, idempotencyKey: idempotencyKey(streamSid ?? callSid, write.data.seq), op: write.data.op });
   }
-  return { header: { callSid, businessId, leadId, direction }, writes, flushed };
+  return { header: { callSid, streamSid, businessId, leadId, direction }, writes, flushed };
 }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Logger } from 'pino';
+import { metrics, type Counter } from '@opentelemetry/api';
+import type { Logger } from '../telemetry/logger.js';
 import { FSYNC_POLICIES, type FsyncPolicy } from '../config.js';
 import { ConfigError, JournalError } from '../errors.js';
 import { CallJournal, type JournalHost } from './call-journal.js';
@@ -35,6 +36,19 @@ export interface JournalOptions {
 }
 
 const DEAD_LETTER_DIR = 'dead-letter';
+/** How often a journal that failed is probed again (by `health()`). */
+const REPROBE_INTERVAL_MS = 1000;
+/** What a probe writes: a call's header and a few writes. */
+const PROBE_BYTES = 4096;
+
+/** Whether the journal takes writes now (`/readyz`, admission of new calls). */
+export interface JournalHealth {
+  readonly writable: boolean;
+  /** Why not, when not writable. */
+  readonly reason?: string;
+  /** Appends, file creations and syncs that failed since start (`live_call.buffer.journal_failures`). */
+  readonly failures: number;
+}
 
 /**
  * The write journal: one append-only file per call, named after the call
@@ -53,6 +67,9 @@ export class Journal {
   private readonly host: JournalHost;
   private readonly timer: NodeJS.Timeout | undefined;
   private syncErrorCount = 0;
+  private failureCount = 0;
+  private failure: { reason: string; probedAt: number } | undefined;
+  private readonly failuresCounter: Counter;
   private directoryDirty = false;
   private closed = false;
 
@@ -76,11 +93,15 @@ export class Journal {
     } catch (error) {
       throw new JournalError(`cannot create the journal directory ${this.dir}`, { cause: error });
     }
+    this.failuresCounter = metrics.getMeter('live-call-guard').createCounter('live_call.buffer.journal_failures', {
+      description: 'Journal appends, file creations and syncs that failed (the writes stayed in memory)',
+    });
     this.host = {
       fsync,
       release: (file) => void this.files.delete(file),
       reportSyncError: (filePath, error) => {
         this.syncErrorCount++;
+        this.fail(`fsync of ${path.basename(filePath)} failed: ${errorCode(error)}`);
         this.logger?.error({ err: error, file: filePath }, 'journal fsync failed');
       },
     };
@@ -108,6 +129,7 @@ export class Journal {
       fd = fs.openSync(filePath, 'wx');
     } catch (error) {
       const reason = (error as NodeJS.ErrnoException).code === 'EEXIST' ? 'a journal for this call already exists' : 'open failed';
+      if (reason === 'open failed') this.fail(`creating a call file failed: ${errorCode(error)}`);
       throw new JournalError(`journal of call ${header.callSid}: ${reason} (${filePath})`, { cause: error });
     }
     const file = new CallJournal(this.host, filePath, fd);
@@ -121,10 +143,70 @@ export class Journal {
         this.directoryDirty = true;
       }
     } catch (error) {
-      file.remove();
+      this.fail(`writing a call header failed: ${errorCode(error)}`);
+      try {
+        file.remove();
+      } catch {
+        // The file stays, closed: recovery finds a header-only (or torn) journal and drops it.
+      }
       throw new JournalError(`journal of call ${header.callSid}: writing its header failed`, { cause: error });
     }
     return file;
+  }
+
+  /**
+   * Checks that the directory takes a file, its data and an fdatasync (a
+   * small file, written, synced and removed). Run at start: a journal that
+   * cannot keep writes must not accept calls.
+   * @throws {JournalError} naming the directory and the error (EROFS, ENOSPC, EACCES...).
+   */
+  probe(): void {
+    const file = path.join(this.dir, `.probe-${process.pid}-${Date.now()}`);
+    try {
+      const fd = fs.openSync(file, 'w');
+      try {
+        fs.writeSync(fd, Buffer.alloc(PROBE_BYTES, 0x20));
+        fs.fdatasyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+    } catch (error) {
+      throw new JournalError(`JOURNAL_DIR ${this.dir} cannot keep writes: ${errorCode(error)}`, { cause: error });
+    } finally {
+      try {
+        fs.rmSync(file, { force: true });
+      } catch {
+        // Nothing was created.
+      }
+    }
+  }
+
+  /**
+   * Whether the journal takes writes now. After a failure it is unwritable
+   * until a probe (run here, at most once a second) passes again.
+   */
+  health(): JournalHealth {
+    if (this.failure && Date.now() - this.failure.probedAt >= REPROBE_INTERVAL_MS) {
+      try {
+        this.probe();
+        this.logger?.info({ dir: this.dir }, 'the journal takes writes again');
+        this.failure = undefined;
+      } catch (error) {
+        this.failure = { reason: (error as Error).message, probedAt: Date.now() };
+      }
+    }
+    return this.failure
+      ? { writable: false, reason: this.failure.reason, failures: this.failureCount }
+      : { writable: true, failures: this.failureCount };
+  }
+
+  /**
+   * A call's append failed (its write stayed in memory): counted, and the
+   * journal is unwritable until a probe passes. Logged by the caller, once per call.
+   * @internal Called by WriteBuffer.
+   */
+  reportAppendFailure(callSid: string, error: unknown): void {
+    this.fail(`an append of call ${callSid} failed: ${errorCode(error)}`);
   }
 
   /** A file recovery has claimed: its writes are read elsewhere; it can be marked flushed or removed. */
@@ -150,6 +232,12 @@ export class Journal {
     for (const file of [...this.files]) file.syncAndClose();
   }
 
+  private fail(reason: string): void {
+    this.failureCount++;
+    this.failuresCounter.add(1);
+    this.failure = { reason, probedAt: Date.now() };
+  }
+
   private syncAll(): void {
     for (const file of this.files) file.syncInBackground();
     if (this.directoryDirty) {
@@ -173,6 +261,11 @@ export class Journal {
       fs.closeSync(fd);
     }
   }
+}
+
+function errorCode(error: unknown): string {
+  const cause = (error as { cause?: unknown }).cause ?? error;
+  return (cause as NodeJS.ErrnoException).code ?? (cause as Error).message ?? String(cause);
 }
 
 function positiveInteger(name: string, value: number): number {

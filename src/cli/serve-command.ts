@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { naiveReceptionistAgent } from '../app/naive-agent.js';
 import { receptionistAgent } from '../app/receptionist-agent.js';
-import { serve } from '../app/serve.js';
+import { installProcessPolicy } from '../app/process-policy.js';
+import { serve, settlesWithin, SHUTDOWN_GRACE_MS } from '../app/serve.js';
 import { loadConfig } from '../config.js';
 import { createLogger } from '../telemetry/logger.js';
 import { activeTelemetry } from '../telemetry/sdk.js';
@@ -29,6 +30,15 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel });
   const running = await serve(config, logger, { agent });
+  const drainDeadlineMs = config.drainTimeoutSeconds * 1000 + 3 * SHUTDOWN_GRACE_MS;
+  installProcessPolicy({
+    logger,
+    drainDeadlineMs,
+    drain: async () => {
+      await running.close();
+      await settlesWithin(activeTelemetry()?.shutdown() ?? Promise.resolve(), SHUTDOWN_GRACE_MS);
+    },
+  });
   io.stdout.write(
     `live-call-guard listening on ${running.url}\n` +
       `  database: ${running.database.description}\n` +
@@ -41,7 +51,9 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
   for (const name of STOP_SIGNALS) process.once(name, () => process.exit(130));
   logger.info({ signal }, 'stopping');
   await running.close();
-  await activeTelemetry()?.shutdown();
+  if (!(await settlesWithin(activeTelemetry()?.shutdown() ?? Promise.resolve(), SHUTDOWN_GRACE_MS))) {
+    logger.warn({ graceMs: SHUTDOWN_GRACE_MS }, 'telemetry did not flush in time');
+  }
   logger.info('stopped');
   return 0;
 }

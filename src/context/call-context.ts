@@ -78,6 +78,8 @@ export interface CallContextRow {
   customer_name: string | null;
   phone: string | null;
   gender: string | null;
+  /** With a stream key: 1 when this load claimed it, 0 when it was claimed before. */
+  stream_claimed?: number;
 }
 
 /** Builds the frozen context from the query's row. */

@@ -1,16 +1,21 @@
 import { z } from 'zod';
 
 /**
- * A call sid: Twilio's `CA` + 32 hex digits, or any 1-64 characters of
- * letters, digits, `_` and `-` (simulated calls). Kept that narrow because
- * it names journal files.
+ * A Twilio sid (call, stream, account): 1-64 printable ASCII characters, no
+ * spaces (Twilio's are two letters and 32 hex digits). The ONE definition:
+ * the media-stream protocol, the stream token and the journal all use it, so
+ * whatever the protocol accepts the journal can store (file names encode it,
+ * see journal-file.ts).
  */
-export const callSidSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -');
+export const sidSchema = z.string().regex(/^[\x21-\x7E]{1,64}$/, 'must be 1-64 printable ASCII characters without spaces');
+
+/** A call sid: see {@link sidSchema}. */
+export const callSidSchema = sidSchema;
 
 /** A serial id: a positive 32-bit integer, given as a number or a string of digits (stream parameters are strings). */
 export const rowIdSchema = z
   .union([z.number(), z.string().regex(/^\d{1,10}$/, 'must be a positive integer').transform(Number)])
-  .pipe(z.number().int('must be a positive integer').min(1, 'must be a positive integer').max(2_147_483_647));
+  .pipe(z.number().int('must be a positive integer').min(1, 'must be a positive integer').max(2_147_483_647, 'must be at most 2147483647'));
 
 /** What identifies a call: its sid, its business (the tenant), and for an outbound call its lead. */
 export const callIdsSchema = z.object({

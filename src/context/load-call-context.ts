@@ -1,6 +1,6 @@
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Knex } from 'knex';
-import { CallContextLoadError, ConfigError, UnknownBusinessError } from '../errors.js';
+import { CallContextLoadError, ConfigError, StreamReplayError, UnknownBusinessError } from '../errors.js';
 import { callContextFromRow, type CallContext, type CallContextRow } from './call-context.js';
 import { callIdsSchema, type CallIds, type CallIdsInput } from './call-ids.js';
 import { describeZodError } from '../zod-error.js';
@@ -12,6 +12,13 @@ export interface LoadCallContextOptions {
    * Default 500 ms (`CONTEXT_LOAD_TIMEOUT_MS`).
    */
   timeoutMs?: number;
+  /**
+   * Claims this stream inside the same statement (a data-modifying CTE on
+   * `stream_claims`): a key claimed before makes the load fail with
+   * {@link StreamReplayError}. The stream token's nonce, or the stream sid.
+   * Default none (nothing claimed). A load that times out claims nothing.
+   */
+  streamKey?: string;
 }
 
 const DEFAULT_TIMEOUT_MS = 500;
@@ -44,8 +51,9 @@ const COLUMNS = [
  * the call log's lead (inbound) *of this business*. Another business's
  * call sid or lead id therefore matches nothing.
  */
-function callContextQuery(knex: Knex, ids: CallIds): Knex.QueryBuilder {
-  return knex
+function callContextQuery(knex: Knex, ids: CallIds, streamKey: string | undefined): Knex.QueryBuilder {
+  const base = streamKey === undefined ? knex.queryBuilder() : claimStream(knex, ids, streamKey);
+  return base
     .from('businesses as b')
     .leftJoin('business_settings as s', 's.tenant_id', 'b.id')
     .leftJoin('call_logs as c', (join) => {
@@ -55,7 +63,19 @@ function callContextQuery(knex: Knex, ids: CallIds): Knex.QueryBuilder {
       join.on('l.tenant_id', '=', 'b.id').andOn('l.id', '=', knex.raw('coalesce(?::integer, c.lead_id)', [ids.leadId]));
     })
     .where('b.id', ids.businessId)
-    .first(COLUMNS);
+    .first(streamKey === undefined ? COLUMNS : [...COLUMNS, knex.raw('(select count(*) from claim)::int as stream_claimed')]);
+}
+
+/** `with claim as (insert … on conflict do nothing returning 1)`: 1 row when this stream is new, 0 for a replay. */
+function claimStream(knex: Knex, ids: CallIds, streamKey: string): Knex.QueryBuilder {
+  return knex.queryBuilder().with(
+    'claim',
+    knex.raw('insert into stream_claims (stream_key, call_sid, business_id) values (?, ?, ?) on conflict (stream_key) do nothing returning 1', [
+      streamKey,
+      ids.callSid,
+      ids.businessId,
+    ]),
+  );
 }
 
 /**
@@ -63,6 +83,7 @@ function callContextQuery(knex: Knex, ids: CallIds): Knex.QueryBuilder {
  * `call.load_context` span. Call it before the live part of the call.
  *
  * @throws {UnknownBusinessError} the business does not exist.
+ * @throws {StreamReplayError} `streamKey` was claimed before (a replayed stream).
  * @throws {CallContextLoadError} the ids are invalid, or the query failed or
  *   took longer than `timeoutMs` (`cause` says why): the call can go on
  *   without CRM data.
@@ -85,12 +106,15 @@ export async function loadCallContext(
   return tracer.startActiveSpan('call.load_context', { attributes }, async (span) => {
     try {
       // Awaited here, inside the active span: knex builders run when awaited.
-      const row = await withDeadline(callContextQuery(knex, ids).timeout(timeoutMs, { cancel: true }), ids, timeoutMs);
+      const row = await withDeadline(callContextQuery(knex, ids, options.streamKey).timeout(timeoutMs, { cancel: true }), ids, timeoutMs);
       if (!row) throw new UnknownBusinessError(`business ${ids.businessId} does not exist (call ${ids.callSid})`);
+      if (options.streamKey !== undefined && row.stream_claimed === 0) {
+        throw new StreamReplayError(`stream of call ${ids.callSid} already started once: a replay`);
+      }
       return callContextFromRow(ids.callSid, row);
     } catch (error) {
       const failure =
-        error instanceof UnknownBusinessError || error instanceof CallContextLoadError
+        error instanceof UnknownBusinessError || error instanceof CallContextLoadError || error instanceof StreamReplayError
           ? error
           : new CallContextLoadError(`loading the context of call ${ids.callSid} failed: ${messageOf(error)}`, {
               cause: error,

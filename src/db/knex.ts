@@ -28,8 +28,11 @@ export function createKnex(connectionString: string, options: KnexOptions = {}):
   const knex = knexFactory({
     client: 'pg',
     version: '15',
-    connection: { connectionString, application_name: options.applicationName ?? 'live-call-guard' },
+    // Bounded waits: a database that does not answer fails a query in
+    // seconds (a transient error the flusher retries), never hangs it.
+    connection: { connectionString, application_name: options.applicationName ?? 'live-call-guard', connectionTimeoutMillis: 5_000 },
     pool: { min: 0, max: options.poolMax ?? 10 },
+    acquireConnectionTimeout: 10_000,
     log: options.log ?? SILENT_LOG,
   });
   return knex;

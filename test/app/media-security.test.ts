@@ -50,7 +50,7 @@ describe('media-stream server security', () => {
       const answer = await postTwiml(local, fields, { 'x-twilio-signature': sign(`${PUBLIC_URL}/twiml`, fields) });
       expect(answer.status).toBe(200);
       expect(answer.stream?.url).toBe('wss://voice.example.test/media');
-      expect(answer.stream?.parameters).toMatchObject({ business_id: expect.any(String), direction: 'inbound', token: expect.stringMatching(/^v1\./) });
+      expect(answer.stream?.parameters).toMatchObject({ business_id: expect.any(String), direction: 'inbound', token: expect.stringMatching(/^v2\./) });
     });
   });
 

@@ -14,15 +14,6 @@ function rootSpanOf(callSid: string): ReadableSpan | undefined {
     .find((span) => span.name === 'media_stream' && span.attributes['call.sid'] === callSid);
 }
 
-async function rootSpan(callSid: string): Promise<ReadableSpan> {
-  // The root span ends right after the flush; the socket may close a moment before.
-  for (let i = 0; i < 200; i += 1) {
-    const span = rootSpanOf(callSid);
-    if (span) return span;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  throw new Error(`no media_stream span for ${callSid}`);
-}
 
 function traceOf(span: ReadableSpan): ReadableSpan[] {
   return spanExporter()
@@ -33,6 +24,14 @@ function traceOf(span: ReadableSpan): ReadableSpan[] {
 describe('media-stream server, end to end', () => {
   let app: TestMediaServer;
   let base: string;
+
+  /** The socket closes before the flush; the root span ends after it. */
+  async function rootSpan(callSid: string): Promise<ReadableSpan> {
+    await app.callEnded(callSid);
+    const span = rootSpanOf(callSid);
+    if (!span) throw new Error(`no media_stream span for ${callSid}`);
+    return span;
+  }
 
   beforeAll(async () => {
     app = await startMediaServer();

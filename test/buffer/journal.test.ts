@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Journal } from '../../src/buffer/journal.js';
-import { parseJournal } from '../../src/buffer/journal-file.js';
+import { parseJournal, parseJournalFileName } from '../../src/buffer/journal-file.js';
 import { WriteBuffer } from '../../src/buffer/write-buffer.js';
 import { ConfigError, InvalidWriteError, JournalError } from '../../src/errors.js';
 
@@ -37,8 +37,8 @@ describe('Journal', () => {
     const [file] = journalFiles();
     expect(file).toMatch(new RegExp(`^CA_J1\\.${process.pid}-\\d+\\.0\\.journal$`));
     const afterOne = parseJournal(fs.readFileSync(path.join(dir, file!), 'utf8'), file!);
-    expect(afterOne.header).toEqual({ callSid: 'CA_J1', businessId: 1, leadId: 2, direction: 'inbound' });
-    expect(afterOne.writes).toEqual(buffer.writes());
+    expect(afterOne.header).toEqual({ callSid: 'CA_J1', streamSid: null, businessId: 1, leadId: 2, direction: 'inbound' });
+    expect(afterOne.writes).toEqual(buffer.writes().map(({ journaled: _, ...write }) => write));
 
     buffer.createAppointment({ startsAt: '2030-01-01T10:00:00+02:00', endsAt: '2030-01-01T09:00:00Z', title: 'x' });
     const afterTwo = parseJournal(fs.readFileSync(path.join(dir, file!), 'utf8'), file!);
@@ -54,13 +54,56 @@ describe('Journal', () => {
     expect(parseJournal(fs.readFileSync(path.join(dir, file!), 'utf8'), file!).writes).toEqual([]);
   });
 
-  it('a write the journal cannot take throws JournalError and is not buffered', () => {
+  it('a write the journal cannot take stays in memory (journaled: false); the failure is reported once and counted', () => {
     const journal = open({ fsync: 'none' });
-    const buffer = new WriteBuffer({ callSid: 'CA_J3', businessId: 1, journal });
-    buffer.updateSession({ summary: 'kept' });
+    const failures: JournalError[] = [];
+    const buffer = new WriteBuffer({ callSid: 'CA_J3', businessId: 1, journal, onJournalFailure: (error) => failures.push(error) });
+    expect(buffer.updateSession({ summary: 'kept' }).journaled).toBe(true);
     buffer.journalFile!.close(); // as if the file had gone bad
-    expect(() => buffer.updateSession({ summary: 'lost' })).toThrow(JournalError);
-    expect(buffer.size).toBe(1);
+    expect(buffer.updateSession({ summary: 'in memory' }).journaled).toBe(false);
+    expect(buffer.updateSession({ summary: 'in memory too' }).journaled).toBe(false);
+    expect(buffer.size).toBe(3);
+    expect(buffer.durable).toBe(false);
+    expect(failures).toHaveLength(1);
+    expect(journal.health()).toMatchObject({ writable: false, failures: 1 });
+
+    // persist() journals the whole buffer anew: nothing is lost if the flush must wait for the next process.
+    expect(buffer.persist()).toBe(true);
+    const files = journalFiles();
+    expect(files).toHaveLength(1);
+    const contents = parseJournal(fs.readFileSync(path.join(dir, files[0]!), 'utf8'), files[0]!);
+    expect(contents.writes.map((w) => w.op)).toEqual(buffer.writes().map((w) => w.op));
+  });
+
+  it('journal v1 files (no stream sid) are still read, with keys <callSid>:<seq>', () => {
+    const text = `${JSON.stringify({ type: 'call', v: 1, callSid: 'CA_OLD', businessId: 1, leadId: null, direction: 'inbound' })}\n${JSON.stringify({ type: 'write', seq: 1, op: { kind: 'updateSession', summary: 's' } })}\n`;
+    const contents = parseJournal(text, 'CA_OLD.1-1.0.journal');
+    expect(contents.header.streamSid).toBeNull();
+    expect(contents.writes[0]!.idempotencyKey).toBe('CA_OLD:1');
+  });
+
+  it.each(['CA.dot', 'CA/slash', 'CA%pct', '..', 'CA:colon'])('a call sid that is no file name (%s) is encoded in its file name and read back', (callSid) => {
+    const journal = open();
+    const buffer = new WriteBuffer({ callSid, businessId: 1, journal });
+    buffer.updateSession({ summary: 'x' });
+    const files = journalFiles();
+    expect(files).toHaveLength(1);
+    expect(fs.existsSync(path.join(dir, files[0]!))).toBe(true);
+    expect(parseJournalFileName(files[0]!)?.callSid).toBe(callSid);
+    expect(parseJournal(fs.readFileSync(path.join(dir, files[0]!), 'utf8'), files[0]!).header.callSid).toBe(callSid);
+  });
+
+  it('probe() names the directory and the error when the journal cannot keep writes', () => {
+    const journal = open();
+    expect(() => journal.probe()).not.toThrow();
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.writeFileSync(dir, 'not a directory');
+    try {
+      expect(() => journal.probe()).toThrow(/JOURNAL_DIR .* cannot keep writes: ENOTDIR/);
+    } finally {
+      fs.rmSync(dir, { force: true });
+      fs.mkdirSync(dir);
+    }
   });
 
   it('marking a call flushed removes its file; closing keeps it', () => {

@@ -82,7 +82,7 @@ describe('WriteBuffer', () => {
   });
 
   it('fails at construction on bad options, naming the option', () => {
-    expect(() => buffer({ callSid: 'a/b' })).toThrow(ConfigError);
+    expect(() => buffer({ callSid: 'a b' })).toThrow(ConfigError);
     expect(() => buffer({ businessId: 0 })).toThrow(/businessId/);
     expect(() => buffer({ maxOperations: 0 })).toThrow(/maxOperations/);
   });

@@ -172,7 +172,7 @@ describe('loadCallContext', () => {
 
   it('invalid ids fail before any statement, naming the field', async () => {
     wire.reset();
-    const error = await loadCallContext(viaWire, { callSid: '../etc/passwd', businessId: f.a }).catch((e: unknown) => e);
+    const error = await loadCallContext(viaWire, { callSid: 'CA has spaces', businessId: f.a }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CallContextLoadError);
     expect((error as Error).message).toContain('callSid');
     await expect(loadCallContext(viaWire, { callSid: 'CA1', businessId: -1 })).rejects.toThrow(/businessId/);

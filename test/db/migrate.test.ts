@@ -14,7 +14,7 @@ describe('migrate', () => {
   });
 
   it('runs forward on an empty database, then is idempotent', async () => {
-    expect(await migrate(empty.knex)).toEqual(['001_initial_schema']);
+    expect(await migrate(empty.knex)).toEqual(['001_initial_schema', '002_stream_claims']);
     expect(await migrate(empty.knex)).toEqual([]);
     const tables = (await empty
       .knex('information_schema.tables')

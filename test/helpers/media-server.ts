@@ -12,7 +12,25 @@ export interface TestMediaServer {
   server: RunningServer;
   db: TestDatabase;
   journalDir: string;
+  /** Resolves when the call has ended on the server: socket closed, writes landed (or journaled), root span ended. */
+  callEnded(callSid: string): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** Ended calls, from the hub's `callEnded` events since the server started (no race with a fast call). */
+function trackEndedCalls(server: RunningServer): (callSid: string) => Promise<void> {
+  const ended = new Set<string>();
+  const waiting = new Map<string, Array<() => void>>();
+  server.media.hub.on('callEnded', ({ callSid }) => {
+    if (!callSid) return;
+    ended.add(callSid);
+    for (const resolve of waiting.get(callSid) ?? []) resolve();
+    waiting.delete(callSid);
+  });
+  return (callSid) =>
+    ended.has(callSid)
+      ? Promise.resolve()
+      : new Promise((resolve) => waiting.set(callSid, [...(waiting.get(callSid) ?? []), resolve]));
 }
 
 /** The real server (`serve`) on port 0, on a database of its own, with the env given. */
@@ -25,6 +43,7 @@ export async function startMediaServer(env: NodeJS.ProcessEnv = {}, agent?: Serv
     server,
     db,
     journalDir,
+    callEnded: trackEndedCalls(server),
     stop: async () => {
       await server.close();
       await db.drop();
