@@ -414,7 +414,7 @@ export class MediaSession {
       if (this.ws.readyState === this.ws.OPEN) this.ws.close(CloseCodes.NORMAL, 'call ended');
       this.resolveHungUp();
       this.resolveDone();
-      this.hub.ended(this.callSid, why);
+      this.hub.ended(this.callSid, this.streamSid, why);
     }
   }
 }

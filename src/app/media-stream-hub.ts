@@ -51,7 +51,7 @@ export interface MediaStreamHubOptions {
 
 export interface MediaStreamEvents {
   /** A stream ended: its socket is closed and its writes landed, were dead-lettered or stay journaled. */
-  callEnded: [{ callSid: string | undefined; why: string }];
+  callEnded: [{ callSid: string | undefined; streamSid: string | undefined; why: string }];
 }
 
 /** What every session of one media endpoint shares: dependencies, limits, the live calls. */
@@ -114,9 +114,9 @@ export class MediaStreamHub extends EventEmitter<MediaStreamEvents> {
   }
 
   /** Emits `callEnded`; a listener that throws is logged, never breaks the call. */
-  ended(callSid: string | undefined, why: string): void {
+  ended(callSid: string | undefined, streamSid: string | undefined, why: string): void {
     try {
-      this.emit('callEnded', { callSid, why });
+      this.emit('callEnded', { callSid, streamSid, why });
     } catch (error) {
       this.logger.error({ err: error }, 'a callEnded listener threw');
     }

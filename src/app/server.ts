@@ -31,6 +31,8 @@ export interface AppServer {
 
 /** Time for a client to send a request's headers (an upgrade's too). */
 export const HTTP_HEADERS_TIMEOUT_MS = 5_000;
+/** An HTTP connection with no traffic for this long is closed (WebSockets excepted). */
+export const HTTP_IDLE_TIMEOUT_MS = 10_000;
 /** Time for a whole request (headers and body). Does not apply to an upgraded WebSocket. */
 export const HTTP_REQUEST_TIMEOUT_MS = 10_000;
 
@@ -44,10 +46,15 @@ export function createAppServer(options: AppServerOptions): AppServer {
       headersTimeout: HTTP_HEADERS_TIMEOUT_MS,
       requestTimeout: HTTP_REQUEST_TIMEOUT_MS,
       keepAliveTimeout: 5_000,
-      connectionsCheckingInterval: 1_000,
+      // Not connectionsCheckingInterval: below its default it stops the idle
+      // timeout below from firing (Node 20), and the idle timeout is what ends
+      // a connection that sends nothing.
     },
     app,
   );
+  // An idle connection (one that never sends a request, or a finished
+  // keep-alive one) is destroyed; ws clears the timeout of an upgraded socket.
+  server.timeout = HTTP_IDLE_TIMEOUT_MS;
   const { app: wsApp, getWss } = expressWs(app, server, {
     // Larger frames close the socket with 1009.
     wsOptions: { maxPayload: 64 * 1024, ...(options.verifyClient ? { verifyClient: options.verifyClient } : {}) },

@@ -91,7 +91,7 @@ export class Journal {
     try {
       fs.mkdirSync(this.deadLetterDir, { recursive: true });
     } catch (error) {
-      throw new JournalError(`cannot create the journal directory ${this.dir}`, { cause: error });
+      throw new JournalError(`cannot create the journal directory ${this.dir}: ${errorCode(error)}`, { cause: error });
     }
     this.failuresCounter = metrics.getMeter('live-call-guard').createCounter('live_call.buffer.journal_failures', {
       description: 'Journal appends, file creations and syncs that failed (the writes stayed in memory)',

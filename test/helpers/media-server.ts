@@ -14,23 +14,24 @@ export interface TestMediaServer {
   journalDir: string;
   /** Resolves when the call has ended on the server: socket closed, writes landed (or journaled), root span ended. */
   callEnded(callSid: string): Promise<void>;
+  /** The same, for one stream of a call (a call may have several). */
+  streamEnded(streamSid: string): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Ended calls, from the hub's `callEnded` events since the server started (no race with a fast call). */
-function trackEndedCalls(server: RunningServer): (callSid: string) => Promise<void> {
+/** Ended calls (or streams), from the hub's `callEnded` events since the server started (no race with a fast call). */
+function trackEnded(server: RunningServer, key: 'callSid' | 'streamSid'): (id: string) => Promise<void> {
   const ended = new Set<string>();
   const waiting = new Map<string, Array<() => void>>();
-  server.media.hub.on('callEnded', ({ callSid }) => {
-    if (!callSid) return;
-    ended.add(callSid);
-    for (const resolve of waiting.get(callSid) ?? []) resolve();
-    waiting.delete(callSid);
+  server.media.hub.on('callEnded', (event) => {
+    const id = event[key];
+    if (!id) return;
+    ended.add(id);
+    for (const resolve of waiting.get(id) ?? []) resolve();
+    waiting.delete(id);
   });
-  return (callSid) =>
-    ended.has(callSid)
-      ? Promise.resolve()
-      : new Promise((resolve) => waiting.set(callSid, [...(waiting.get(callSid) ?? []), resolve]));
+  return (id) =>
+    ended.has(id) ? Promise.resolve() : new Promise((resolve) => waiting.set(id, [...(waiting.get(id) ?? []), resolve]));
 }
 
 /** The real server (`serve`) on port 0, on a database of its own, with the env given. */
@@ -43,7 +44,8 @@ export async function startMediaServer(env: NodeJS.ProcessEnv = {}, agent?: Serv
     server,
     db,
     journalDir,
-    callEnded: trackEndedCalls(server),
+    callEnded: trackEnded(server, 'callSid'),
+    streamEnded: trackEnded(server, 'streamSid'),
     stop: async () => {
       await server.close();
       await db.drop();
