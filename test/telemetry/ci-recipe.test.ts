@@ -49,3 +49,25 @@ describe('CI recipe: LIVE_CALL_TRACE_FILE=traces.jsonl <tests>, then live-call-g
     expect(output).toMatch(/^live-call-guard check: OK — .*\(1 live call judged;/);
   });
 });
+
+describe("LIVE_CALL_TRACE_FILE with an app's own NodeSDK (liveCallSpanProcessors)", () => {
+  it.each([
+    ['a live query', 'violation', 1],
+    ['a clean call', 'clean', 0],
+  ] as const)('writes the trace file; check judges %s', async (_label, mode, expected) => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'lcg-own-sdk-'));
+    try {
+      const traces = path.join(dir, 'traces.jsonl');
+      const app = spawnNode(['--import', 'tsx', 'test/fixtures/own-sdk-app.ts', inject('databaseAdminUrl'), mode], {
+        ...process.env,
+        LIVE_CALL_TRACE_FILE: traces,
+      });
+      expect((await app.exited).code, app.output()).toBe(0);
+      const check = spawnNode(['bin/live-call-guard.js', 'check', traces]);
+      expect((await check.exited).code, check.output()).toBe(expected);
+      expect(check.output()).toContain('1 live call judged');
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+});
