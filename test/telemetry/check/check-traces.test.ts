@@ -142,6 +142,23 @@ describe('live-call-guard check (CLI)', () => {
     expect((await run(['-'], stdin)).code).toBe(0);
   });
 
+  it('--allow-no-calls and --expect-calls N', async () => {
+    const noCall = fixture('app-clean.jsonl');
+    expect((await run([fixture('app-clean.jsonl'), '--expect-calls', '2'])).code).toBe(2);
+    expect((await run([fixture('app-clean.jsonl'), '--expect-calls', '1'])).code).toBe(0);
+    expect(await run(['--expect-calls', 'x', noCall])).toMatchObject({ code: 2, stderr: expect.stringContaining('--expect-calls must be a positive integer') });
+    const stdin = new PassThrough();
+    stdin.end(`${JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: '1'.repeat(32), spanId: '2'.repeat(16), name: 'GET /' }] }] }] })}\n`);
+    const none = await run(['-'], stdin);
+    expect(none).toMatchObject({ code: 2, stdout: expect.stringContaining('no live call in the input') });
+    const allowed = new PassThrough();
+    allowed.end(`${JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: '1'.repeat(32), spanId: '2'.repeat(16), name: 'GET /' }] }] }] })}\n`);
+    expect((await run(['--allow-no-calls', '-'], allowed)).code).toBe(0);
+    const empty = new PassThrough();
+    empty.end('');
+    expect(await run(['-'], empty)).toMatchObject({ code: 2, stdout: expect.stringContaining('no spans read') });
+  });
+
   it('rejects a bad --format and a missing FILE with exit 2', async () => {
     expect(await run(['--format', 'xml', 'x'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--format must be text or json (received "xml")') });
     expect(await run([])).toMatchObject({ code: 2, stderr: expect.stringContaining('no FILE given') });
