@@ -6,5 +6,5 @@ const start = process.hrtime.bigint();
 const result = await checkTraces([process.argv[2]!]);
 const seconds = Number(process.hrtime.bigint() - start) / 1e9;
 process.stdout.write(
-  `${JSON.stringify({ spans: result.spans, violations: result.violations.length, seconds, maxRssMb: process.resourceUsage().maxRSS / 1024 })}\n`,
+  `${JSON.stringify({ spans: result.spans, duplicates: result.duplicates, calls: result.calls, violations: result.violations.length, seconds, maxRssMb: process.resourceUsage().maxRSS / 1024 })}\n`,
 );

@@ -97,7 +97,8 @@ try {
       '',
       '| measure | value |',
       '| --- | --- |',
-      `| spans checked (OTLP JSON lines, ${check.fileMb} MB) | ${check.spans} |`,
+      `| spans checked (OTLP JSON lines, ${check.fileMb} MB; calls split across lines, late children, duplicates) | ${check.spans} (+${check.duplicates} duplicates) |`,
+      `| live calls judged | ${check.calls} |`,
       `| violations found / planted | ${check.violationsFound} / ${check.violationsPlanted} |`,
       `| throughput | ${check.spansPerSecond} spans/s |`,
       `| peak memory (RSS of the checking process) | ${check.peakRssMb} MB |`,
@@ -115,6 +116,8 @@ try {
     !(naive.queries.live > 0) && `naive: ${naive.queries.live} queries during the live call, expected some`,
     // At the lowest level a failed call is a bug; higher levels measure load.
     calls.levels.some((l) => l.server === 'cached' && l.calls === 10 && l.failed > 0) && 'cached: a call failed at 10 concurrent calls',
+    check.violationsFound !== check.violationsPlanted &&
+      `check: found ${check.violationsFound} violations, ${check.violationsPlanted} planted`,
   ].filter(Boolean);
   if (broken.length > 0) {
     process.stderr.write(`bench: structural figures broken:\n  ${broken.join('\n  ')}\n`);

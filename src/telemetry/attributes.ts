@@ -16,6 +16,8 @@ export const Attributes = {
   /** On a violation event: the span id of the offending database span. */
   VIOLATING_SPAN_ID: 'live_call.span_id',
   ALLOWED_REASON: 'live_call.allowed_reason',
+  /** On a database span: a statement that set up a connection opened during a call (not a violation). */
+  CONNECTION_SETUP: 'live_call.connection_setup',
   CALL_SID: 'call.sid',
   STREAM_SID: 'call.stream_sid',
   BUSINESS_ID: 'business.id',

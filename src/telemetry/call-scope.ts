@@ -16,6 +16,18 @@ export interface CallScope {
   readonly phase?: 'load' | 'flush';
   /** Set inside allowDatabaseDuringLiveCall: the reason. */
   readonly allowance?: string;
+  /**
+   * Set while a client sets up a connection it opened for a query (knex's
+   * version probe, its `SET search_path`): those statements belong to the
+   * query that needed the connection and are not violations of their own.
+   */
+  readonly connectionSetup?: boolean;
+  /**
+   * Where the application built or started the query that runs in this
+   * context (knex: the builder's creation, the transaction's start). Its
+   * stack is formatted only if the query turns out to be a violation.
+   */
+  readonly callSite?: Error;
 }
 
 const CALL_SCOPE_KEY = createContextKey('live-call-guard.call-scope');

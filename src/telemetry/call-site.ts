@@ -1,34 +1,54 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** This folder: the guard's own frames are not the application's call site. */
-const TELEMETRY_DIR = path.dirname(fileURLToPath(import.meta.url));
+/** This package's root (this file is in src/telemetry or dist/telemetry). */
+const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+/**
+ * The guard's own folders: compiled, and as source maps name them (with
+ * `--enable-source-maps` a frame of dist/telemetry/x.js reads src/telemetry/x.ts).
+ */
+const GUARD_DIRS = [path.join(PACKAGE_ROOT, 'src', 'telemetry') + path.sep, path.join(PACKAGE_ROOT, 'dist', 'telemetry') + path.sep];
 const FRAMES_KEPT = 12;
 const FRAMES_CAPTURED = 64;
 
 /** Frames of the tracing machinery itself: never a call site. */
 function isTracingFrame(frame: string): boolean {
-  return frame.includes(TELEMETRY_DIR) || frame.includes('@opentelemetry') || frame.includes('node:internal');
+  return GUARD_DIRS.some((dir) => frame.includes(dir)) || frame.includes('@opentelemetry') || frame.includes('node:internal');
 }
 
+/** Frames of a client library (pg, knex, any dependency), Node's own or anonymous: not the application's. */
 function isLibraryFrame(frame: string): boolean {
   return isTracingFrame(frame) || frame.includes('node_modules') || /\(node:[a-z_]+/.test(frame) || frame.includes('<anonymous>');
 }
 
-/**
- * The application's call site of the code running now: the current stack
- * without the frames of OpenTelemetry, pg, knex, Node internals and this
- * guard. A query started from a timer or callback has no application frame
- * left on the stack (Node keeps async frames only across `await`): then the
- * client library's frames, without the tracing machinery's.
- */
-export function captureCallSite(): string {
+/** An Error holding the current stack, deep enough to reach past the client libraries. */
+export function captureStack(): Error {
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = FRAMES_CAPTURED;
-  const stack = new Error().stack ?? '';
+  const site = new Error('call site');
   Error.stackTraceLimit = limit;
-  const frames = stack.split('\n').slice(1).map((frame) => frame.trim());
+  return site;
+}
+
+/**
+ * The application's call site in a captured stack: its frames without those
+ * of OpenTelemetry, pg, knex, Node internals and this guard, starting at the
+ * first application frame. When no application frame is left (a query
+ * started from a timer has none: Node keeps async frames only across
+ * `await`), the client library's frames, without the tracing machinery's.
+ */
+export function callSiteOf(site: Error): string {
+  const frames = (site.stack ?? '')
+    .split('\n')
+    .slice(1)
+    .map((frame) => frame.trim())
+    .filter((frame) => frame.startsWith('at '));
   const application = frames.filter((frame) => !isLibraryFrame(frame));
   const kept = application.length > 0 ? application : frames.filter((frame) => !isTracingFrame(frame));
   return kept.slice(0, FRAMES_KEPT).join('\n');
+}
+
+/** The application's call site of the code running now. */
+export function captureCallSite(): string {
+  return callSiteOf(captureStack());
 }

@@ -7,6 +7,10 @@ export type { LiveCall, LiveCallInfo } from './live-call.js';
 export { LiveCallGuardProcessor } from './live-call-guard-processor.js';
 export type { LiveCallGuardOptions, LiveCallViolation } from './live-call-guard-processor.js';
 export { LiveCallSampler, samplerFromEnv } from './live-call-sampler.js';
+export { liveCallInstrumentations } from './instrumentations.js';
+export { liveCallSpanProcessors } from './span-processors.js';
+export type { LiveCallSpanProcessorsOptions, LiveCallSpanProcessors } from './span-processors.js';
+export { LiveCallClientHooks } from './hooks/live-call-client-hooks.js';
 export { CallDbReport, withCallDbReport, getCallDbReport, runInCallPhase } from './call-db-report.js';
 export type { CallPhase, CallDbFigures } from './call-db-report.js';
 export {

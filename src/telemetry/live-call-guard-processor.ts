@@ -5,7 +5,7 @@ import { LiveCallDbAccessError } from '../errors.js';
 import { Attributes, Events, INSTRUMENTATION_NAME, Metrics } from './attributes.js';
 import { phaseOf, type CallDbReport, type CallPhase } from './call-db-report.js';
 import { getCallScope } from './call-scope.js';
-import { captureCallSite } from './call-site.js';
+import { callSiteOf, captureCallSite } from './call-site.js';
 import { isConnectionSpan, isDatabaseClientSpan, queryTextOf } from './db-span.js';
 import type { LiveCall } from './live-call.js';
 import type { Logger } from './logger.js';
@@ -39,7 +39,7 @@ interface Tracked {
   report: CallDbReport | undefined;
   phase: CallPhase;
   isStatement: boolean;
-  violation?: { live: LiveCall; stack: string };
+  violation?: { live: LiveCall; stack: string; reported: boolean };
 }
 
 /**
@@ -47,8 +47,17 @@ interface Tracked {
  *
  * Register it FIRST among span processors: in block mode it throws from
  * `onStart`, which rejects the query before a byte is written (a throw also
- * skips the processors after it). Wrap the sampler with `LiveCallSampler` so
- * that detection does not depend on sampling.
+ * skips the processors after it); `LiveCallClientHooks` turns that throw into
+ * the client's own error path (a rejected promise, an error to the callback,
+ * an `error` event), so `client.query()` never throws synchronously. Wrap the
+ * sampler with `LiveCallSampler` so that detection does not depend on
+ * sampling.
+ *
+ * What counts: each statement the application sends during a live call is
+ * one violation. Statements a client sends to set up a connection it opened
+ * for that query (knex's `select version()`, `SET search_path`) are stamped
+ * `live_call.connection_setup` and are not violations (nor blocked: the
+ * connection stays usable); connection spans (`pg.connect`) never are.
  *
  * It also feeds each call's CallDbReport (statements and time by phase).
  */
@@ -77,7 +86,7 @@ export class LiveCallGuardProcessor implements SpanProcessor {
     const scope = getCallScope(parentContext);
     if (scope === undefined || !isDatabaseClientSpan(span)) return;
 
-    const { live, report, allowance } = scope;
+    const { live, report, allowance, connectionSetup, callSite } = scope;
     const tracked: Tracked = { report, phase: phaseOf(scope), isStatement: !isConnectionSpan(span) };
     this.tracked.set(span, tracked);
     if (!live || this.mode === 'off') return;
@@ -88,8 +97,13 @@ export class LiveCallGuardProcessor implements SpanProcessor {
       return;
     }
     if (!tracked.isStatement) return;
+    if (connectionSetup) {
+      // Part of the query that opened the connection: that query is the violation.
+      span.setAttribute(Attributes.CONNECTION_SETUP, true);
+      return;
+    }
 
-    const stack = captureCallSite();
+    const stack = callSite ? callSiteOf(callSite) : captureCallSite();
     span.setAttribute(Attributes.VIOLATION, true);
     span.setStatus({ code: SpanStatusCode.ERROR, message: 'database query during a live call' });
     if (this.mode === 'block') {
@@ -99,7 +113,11 @@ export class LiveCallGuardProcessor implements SpanProcessor {
         `database query blocked during live call ${live.callSid}: no query may run while a call is live (LIVE_CALL_GUARD=block)`,
       );
     }
-    tracked.violation = { live, stack };
+    // Reported once the instrumentation has set the statement text (right
+    // after onStart), or at onEnd if that comes first: a span that never ends
+    // (a submittable `Query` without a callback) is still reported.
+    tracked.violation = { live, stack, reported: false };
+    process.nextTick(() => this.reportOnce(span, tracked));
   }
 
   onEnd(span: ReadableSpan): void {
@@ -107,11 +125,15 @@ export class LiveCallGuardProcessor implements SpanProcessor {
     if (!tracked) return;
     this.tracked.delete(span);
     if (tracked.isStatement) tracked.report?.record(tracked.phase, durationMs(span), queryTextOf(span.attributes));
-    if (tracked.violation) {
-      const { live, stack } = tracked.violation;
-      const query = queryTextOf(span.attributes) ?? span.name;
-      this.report(this.violation(live, span, stack, query, false), live);
-    }
+    this.reportOnce(span, tracked);
+  }
+
+  private reportOnce(span: Span | ReadableSpan, tracked: Tracked): void {
+    const pending = tracked.violation;
+    if (!pending || pending.reported) return;
+    pending.reported = true;
+    const query = queryTextOf((span as ReadableSpan).attributes) ?? span.name;
+    this.report(this.violation(pending.live, span, pending.stack, query, false), pending.live);
   }
 
   forceFlush(): Promise<void> {

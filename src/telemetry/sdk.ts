@@ -1,6 +1,5 @@
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import type { MetricReader } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import {
@@ -13,7 +12,8 @@ import {
 import { ConfigError } from '../errors.js';
 import { LiveCallGuardProcessor, type LiveCallGuardOptions } from './live-call-guard-processor.js';
 import { LiveCallSampler, samplerFromEnv } from './live-call-sampler.js';
-import { TraceFileExporter } from './trace-file-exporter.js';
+import { liveCallInstrumentations } from './instrumentations.js';
+import { traceFileFromEnv, traceFileProcessor } from './span-processors.js';
 
 export interface TelemetryOptions {
   /** `service.name` of the resource, unless `OTEL_SERVICE_NAME` says otherwise. Default `live-call-guard`. */
@@ -33,6 +33,8 @@ export interface TelemetryOptions {
 export interface Telemetry {
   /** The guard processor (its mode can be changed at run time). */
   readonly guard: LiveCallGuardProcessor;
+  /** Exports what the span processors hold (e.g. the trace file's pending batch). */
+  forceFlush(): Promise<void>;
   /** Flushes and stops exporters. Runs once. */
   shutdown(): Promise<void>;
 }
@@ -59,13 +61,14 @@ export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
   const env = options.env ?? process.env;
   const guard = new LiveCallGuardProcessor(options.guard);
   const metricReaders = options.metricReaders ?? (wantsMetrics(env) ? undefined : []);
+  // The guard first: in block mode it throws, which skips the processors after it.
+  const spanProcessors = [guard, ...exportingProcessorsFromEnv(env), ...(options.spanProcessors ?? [])];
   const sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME ? undefined : (options.serviceName ?? 'live-call-guard'),
     contextManager: new AsyncLocalStorageContextManager(),
-    instrumentations: [new PgInstrumentation()],
+    instrumentations: liveCallInstrumentations(),
     sampler: new LiveCallSampler(options.sampler ?? samplerFromEnv(env)),
-    // The guard first: in block mode it throws, which skips the processors after it.
-    spanProcessors: [guard, ...exportingProcessorsFromEnv(env), ...(options.spanProcessors ?? [])],
+    spanProcessors,
     // Undefined: metric readers from the environment.
     ...(metricReaders ? { metricReaders } : {}),
     // Logs go through pino, not the OTel logs SDK.
@@ -74,7 +77,13 @@ export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
   sdk.start();
 
   let stopping: Promise<void> | undefined;
-  const telemetry: Telemetry = { guard, shutdown: () => (stopping ??= sdk.shutdown()) };
+  const telemetry: Telemetry = {
+    guard,
+    forceFlush: async () => {
+      await Promise.all(spanProcessors.map((processor) => processor.forceFlush()));
+    },
+    shutdown: () => (stopping ??= sdk.shutdown()),
+  };
   holder[STARTED] = telemetry;
   return telemetry;
 }
@@ -103,8 +112,8 @@ export function exportingProcessorsFromEnv(env: NodeJS.ProcessEnv): SpanProcesso
         );
     }
   });
-  const traceFile = env.LIVE_CALL_TRACE_FILE?.trim();
-  if (traceFile) processors.push(new BatchSpanProcessor({ exporter: new TraceFileExporter(traceFile) }));
+  const traceFile = traceFileFromEnv(env);
+  if (traceFile) processors.push(traceFileProcessor(traceFile));
   return processors;
 }
 

@@ -2,6 +2,7 @@ import type { Attributes, Context, Link, SpanKind } from '@opentelemetry/api';
 import { AggregationTemporality, MetricReader } from '@opentelemetry/sdk-metrics';
 import { AlwaysOnSampler, type Sampler, type SamplingResult } from '@opentelemetry/sdk-trace';
 import type { LiveCallGuardProcessor } from '../../src/telemetry/live-call-guard-processor.js';
+import type { Telemetry } from '../../src/telemetry/sdk.js';
 
 /** A sampler whose decisions tests can switch (always on, always off, a ratio...). */
 export class SwitchableSampler implements Sampler {
@@ -51,6 +52,7 @@ export interface TestTelemetry {
   guard: LiveCallGuardProcessor;
   sampler: SwitchableSampler;
   metrics: TestMetricReader;
+  telemetry: Telemetry;
 }
 
 export const TEST_TELEMETRY = Symbol.for('live-call-guard.test-telemetry');

@@ -1,4 +1,5 @@
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
+import { afterAll } from 'vitest';
 import { startTelemetry } from '../../src/telemetry/sdk.js';
 import { TEST_SPAN_EXPORTER } from '../helpers/spans.js';
 import { SwitchableSampler, TEST_TELEMETRY, TestMetricReader, type TestTelemetry } from '../helpers/telemetry.js';
@@ -7,6 +8,7 @@ import { SwitchableSampler, TEST_TELEMETRY, TestMetricReader, type TestTelemetry
 // (startTelemetry is idempotent) and its parts live on globalThis so that
 // every test file of the worker sees the ones the SDK uses.
 const holder = globalThis as { [TEST_SPAN_EXPORTER]?: InMemorySpanExporter; [TEST_TELEMETRY]?: TestTelemetry };
+const started = holder[TEST_TELEMETRY];
 if (!holder[TEST_SPAN_EXPORTER]) {
   const exporter = new InMemorySpanExporter();
   const sampler = new SwitchableSampler();
@@ -19,5 +21,12 @@ if (!holder[TEST_SPAN_EXPORTER]) {
     guard: { mode: 'report' },
   });
   holder[TEST_SPAN_EXPORTER] = exporter;
-  holder[TEST_TELEMETRY] = { guard: telemetry.guard, sampler, metrics };
+  holder[TEST_TELEMETRY] = { guard: telemetry.guard, sampler, metrics, telemetry };
 }
+
+// Workers are ended without an exit the SDK could see: after each test file,
+// export what the span processors hold (LIVE_CALL_TRACE_FILE's batch among
+// them), so the trace file is complete when `live-call-guard check` reads it.
+afterAll(async () => {
+  await (started ?? holder[TEST_TELEMETRY])!.telemetry.forceFlush();
+});

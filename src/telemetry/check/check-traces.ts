@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import { createInterface } from 'node:readline';
-import { isJaegerDocument, spansFromJaeger } from './jaeger-json.js';
-import { isOtlpTracesDocument, spansFromOtlp } from './otlp-json.js';
+import { describeJsonFailure, jsonFailure, lineAndColumn } from './json-position.js';
 import type { SkippedInput, SourcePosition } from './span-record.js';
-import { TraceChecker, type TraceCheckerOptions, type TraceViolation } from './trace-checker.js';
+import { TraceChecker, type TraceViolation } from './trace-checker.js';
+import { KNOWN_FORMATS, spansOfValue } from './trace-formats.js';
 
-export interface CheckTracesOptions extends TraceCheckerOptions {
+export interface CheckTracesOptions {
   /** What `-` reads. Default `process.stdin`. */
   stdin?: NodeJS.ReadableStream;
 }
@@ -18,24 +18,27 @@ export interface CheckResult {
   skippedCount: number;
   files: number;
   lines: number;
+  /** Distinct spans (by trace id and span id). */
   spans: number;
+  /** Spans read again (same trace id and span id): ignored. */
+  duplicates: number;
   traces: number;
-  /** Traces judged before they were whole because too many were in flight. */
-  judgedWithoutWholeTrace: number;
+  /** Live calls (`in_live_call` spans) judged. */
+  calls: number;
 }
 
 const MAX_SKIPPED_LISTED = 100;
-const KNOWN_FORMATS = 'OTLP JSON (resourceSpans) or Jaeger JSON (data[].spans)';
 
 /**
  * Checks exported traces for database queries during live calls. Each input
- * is a path (`-`: stdin) holding OTLP JSON lines (the Collector file exporter,
- * LIVE_CALL_TRACE_FILE), or one OTLP or Jaeger JSON document. JSON lines are
- * streamed: memory is bounded by the traces in flight. A trace may be split
- * across lines and files. Unreadable parts are skipped and listed.
+ * is a path (`-`: stdin) holding JSON lines (the Collector file exporter,
+ * LIVE_CALL_TRACE_FILE, a FindTraces stream) or one JSON document, in any
+ * format of `spansOfValue`. The verdict does not depend on the order of
+ * lines or files; a span read twice counts once. Unreadable parts are
+ * skipped and listed (a cut file with where it was cut).
  */
 export async function checkTraces(inputs: string[], options: CheckTracesOptions = {}): Promise<CheckResult> {
-  const checker = new TraceChecker(options);
+  const checker = new TraceChecker();
   const skipped: SkippedInput[] = [];
   let skippedCount = 0;
   let lines = 0;
@@ -43,17 +46,10 @@ export async function checkTraces(inputs: string[], options: CheckTracesOptions 
     skippedCount += 1;
     if (skipped.length < MAX_SKIPPED_LISTED) skipped.push(entry);
   };
-
   const handle = (value: unknown, source: SourcePosition): void => {
-    if (isOtlpTracesDocument(value)) {
-      for (const span of spansFromOtlp(value, source, skip)) checker.add(span);
-      checker.endOfChunk(false);
-    } else if (isJaegerDocument(value)) {
-      for (const span of spansFromJaeger(value, source, skip)) checker.add(span);
-      checker.endOfChunk(true);
-    } else {
-      skip({ ...source, reason: `not a known trace format (expected ${KNOWN_FORMATS})` });
-    }
+    const spans = spansOfValue(value, source, skip);
+    if (spans === undefined) skip({ ...source, reason: `not a known trace format (expected ${KNOWN_FORMATS})` });
+    else for (const span of spans) checker.add(span);
   };
 
   for (const input of inputs) {
@@ -65,79 +61,104 @@ export async function checkTraces(inputs: string[], options: CheckTracesOptions 
       skip({ file, line: 0, reason: `cannot be read: ${(error as Error).message}` });
       continue;
     }
-
-    // JSON lines, unless the first line is not a whole JSON value: then one document.
-    let document: string[] | undefined;
-    let documentStart = 0;
-    let lineNumber = 0;
-    let firstValue = true;
-    try {
-      for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) {
-        lineNumber += 1;
-        if (document) {
-          document.push(line);
-          continue;
-        }
-        if (line.trim() === '') continue;
-        let value: unknown;
-        try {
-          value = JSON.parse(line);
-        } catch (error) {
-          if (firstValue) {
-            document = [line];
-            documentStart = lineNumber;
-            continue;
-          }
-          skip({ file, line: lineNumber, reason: `not JSON (${(error as Error).message})` });
-          continue;
-        }
-        firstValue = false;
-        handle(value, { file, line: lineNumber });
-      }
-    } catch (error) {
-      skip({ file, line: lineNumber, reason: `read failed: ${(error as Error).message}` });
-    }
-    if (document) handleDocument(document, documentStart, file, handle, skip);
-    lines += lineNumber;
+    lines += await readInput(stream, file, handle, skip);
   }
 
-  const { violations, spans, traces, judgedWithoutWholeTrace } = checker.finish();
-  return { violations, skipped, skippedCount, files: inputs.length, lines, spans, traces, judgedWithoutWholeTrace };
+  const { violations, spans, duplicates, traces, calls } = checker.finish();
+  return { violations, skipped, skippedCount, files: inputs.length, lines, spans, duplicates, traces, calls };
 }
 
 /**
- * A file whose first line was not a whole JSON value: one document, or JSON
- * lines whose first line is broken (then each line on its own).
+ * JSON lines, unless the first value does not fit on its first line: then
+ * one document (or, if that fails, each line on its own). Returns the lines read.
  */
+async function readInput(
+  stream: NodeJS.ReadableStream,
+  file: string,
+  handle: (value: unknown, source: SourcePosition) => void,
+  skip: (entry: SkippedInput) => void,
+): Promise<number> {
+  let document: { lines: string[]; firstLine: number; firstByte: number } | undefined;
+  let lineNumber = 0;
+  let byteOffset = 0;
+  let firstValue = true;
+  try {
+    for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) {
+      lineNumber += 1;
+      const lineStart = byteOffset;
+      byteOffset += Buffer.byteLength(line) + 1;
+      if (document) {
+        document.lines.push(line);
+        continue;
+      }
+      if (line.trim() === '') continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(line);
+      } catch (error) {
+        if (firstValue) {
+          document = { lines: [line], firstLine: lineNumber, firstByte: lineStart };
+          continue;
+        }
+        const failure = jsonFailure(line, error);
+        const column = failure.offset + 1;
+        const where = { line: lineNumber, column, byteOffset: lineStart + Buffer.byteLength(line.slice(0, failure.offset)) };
+        skip({ file, ...where, reason: describeJsonFailure(failure, where) });
+        continue;
+      }
+      firstValue = false;
+      handle(value, { file, line: lineNumber });
+    }
+  } catch (error) {
+    skip({ file, line: lineNumber, reason: `read failed: ${(error as Error).message}` });
+  }
+  if (document) handleDocument(document, file, handle, skip);
+  return lineNumber;
+}
+
+/** A file whose first line was not a whole JSON value: one document, or JSON lines whose first line is broken. */
 function handleDocument(
-  lines: string[],
-  firstLine: number,
+  document: { lines: string[]; firstLine: number; firstByte: number },
   file: string,
   handle: (value: unknown, source: SourcePosition) => void,
   skip: (entry: SkippedInput) => void,
 ): void {
+  const { lines, firstLine, firstByte } = document;
+  const text = lines.join('\n');
+  let whole: unknown;
   try {
-    handle(JSON.parse(lines.join('\n')), { file, line: firstLine });
-    return;
+    whole = JSON.parse(text);
   } catch (error) {
-    const values = lines.map((line) => parseOrError(line));
+    const values = lines.map((line) => {
+      try {
+        return { ok: true as const, value: JSON.parse(line) as unknown };
+      } catch (lineError) {
+        return { ok: false as const, error: lineError };
+      }
+    });
     if (values.filter((v) => v.ok).length === 0) {
-      skip({ file, line: firstLine, reason: `not JSON (${(error as Error).message})` });
+      const failure = jsonFailure(text, error);
+      const { line, column } = lineAndColumn(text, failure.offset, firstLine);
+      const where = { line, column, byteOffset: firstByte + Buffer.byteLength(text.slice(0, failure.offset)) };
+      skip({ file, ...where, reason: describeJsonFailure(failure, where) });
       return;
     }
+    let lineStart = firstByte;
     values.forEach((value, index) => {
-      if (lines[index]!.trim() === '') return;
+      const line = lines[index]!;
       const source = { file, line: firstLine + index };
-      if (value.ok) handle(value.value, source);
-      else skip({ ...source, reason: `not JSON (${value.message})` });
+      const start = lineStart;
+      lineStart += Buffer.byteLength(line) + 1;
+      if (line.trim() === '') return;
+      if (value.ok) {
+        handle(value.value, source);
+        return;
+      }
+      const failure = jsonFailure(line, value.error);
+      const where = { ...source, column: failure.offset + 1, byteOffset: start + Buffer.byteLength(line.slice(0, failure.offset)) };
+      skip({ ...where, reason: describeJsonFailure(failure, where) });
     });
+    return;
   }
-}
-
-function parseOrError(line: string): { ok: true; value: unknown } | { ok: false; message: string } {
-  try {
-    return { ok: true, value: JSON.parse(line) };
-  } catch (error) {
-    return { ok: false, message: (error as Error).message };
-  }
+  handle(whole, { file, line: firstLine });
 }

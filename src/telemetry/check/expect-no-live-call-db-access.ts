@@ -4,7 +4,7 @@ import type { SpanRecord } from './span-record.js';
 
 /** The violations in spans held in memory (e.g. the SDK's InMemorySpanExporter). */
 export function findLiveCallDbAccess(spans: readonly ReadableSpan[]): TraceViolation[] {
-  const checker = new TraceChecker({ maxTracesInFlight: Number.MAX_SAFE_INTEGER });
+  const checker = new TraceChecker();
   spans.forEach((span, index) => checker.add(recordOf(span, index)));
   return checker.finish().violations;
 }

@@ -23,6 +23,10 @@ export interface SpanRecord {
 /** A part of the input that could not be used, and why. */
 export interface SkippedInput extends SourcePosition {
   reason: string;
+  /** Where in `line` (1-based, in characters) a cut or broken value ends, when known. */
+  column?: number;
+  /** The same place as a byte offset from the start of the file, when known. */
+  byteOffset?: number;
 }
 
 /** Normalises a hex id: lowercase, left-padded to `length`; undefined if it is not hex. */

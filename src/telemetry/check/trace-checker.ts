@@ -18,175 +18,210 @@ export interface TraceViolation {
   source: SourcePosition;
 }
 
-export interface TraceCheckerOptions {
-  /**
-   * Traces held at once. Past it, the trace seen first is judged with the
-   * spans it has (a DB span stamped `live_call.id` is still caught). Default 10,000.
-   */
-  maxTracesInFlight?: number;
+/** What the checker counted. */
+export interface TraceCheckerResult {
+  violations: TraceViolation[];
+  /** Distinct spans read (duplicates not counted). */
+  spans: number;
+  /** The same (trace id, span id) read again: ignored. */
+  duplicates: number;
+  traces: number;
+  /** Distinct live-call spans (`in_live_call`) judged. */
+  calls: number;
 }
 
-/** What a trace keeps of each span: just enough to judge it. */
-interface KeptSpan {
-  parentSpanId: string | undefined;
-  name: string;
-  live: boolean;
+/** A span's ancestry, in one small integer: not live, waiting for its parent, or the index of its call. */
+const NOT_LIVE = -1;
+const PENDING = -2;
+
+interface LiveCallInfo {
   callSid: string | undefined;
-  /** For database statement spans. */
-  statement?: { query: string | undefined; stamp: string | undefined; allowed: boolean };
-  violationEvents?: Array<{ spanId: string | undefined; query: string | undefined; stack: string | undefined; blocked: boolean }>;
+  spanName: string;
+  source: SourcePosition;
+}
+
+interface ViolationEvent {
+  call: number;
+  spanId: string | undefined;
+  query: string | undefined;
+  stack: string | undefined;
+  blocked: boolean;
+}
+
+/** A database statement span whose ancestry decides whether it is a violation. */
+interface Candidate {
+  name: string;
+  query: string | undefined;
+  stamp: string | undefined;
   source: SourcePosition;
 }
 
 interface TraceState {
-  spans: Map<string, KeptSpan>;
-  rootSeen: boolean;
+  /** span id → NOT_LIVE, PENDING, or the call index of its live ancestor. */
+  ancestry: Map<string, number>;
+  /** parent span id not read yet → the spans waiting for it. */
+  waiting?: Map<string, string[]>;
+  /** DB statement spans still to be judged (pending), or judged violations. */
+  candidates?: Map<string, Candidate>;
+  events?: ViolationEvent[];
 }
 
-const MAX_ANCESTRY_DEPTH = 10_000;
-
 /**
- * The offline form of the guard's rule, over spans read back in any order:
+ * The offline form of the guard's rule, exact whatever the order of spans:
  * a violation is a database statement span with an `in_live_call` ancestor,
  * or one stamped `live_call.id`, or a `live_call.db_violation` event whose
- * span was not exported (a blocked query). Memory is bounded by the traces in
- * flight: a trace is judged when its root has been seen and the chunk (line,
- * document) that held it ends, or when it is pushed out, or at the end.
+ * span was not exported (a blocked query). Spans are de-duplicated by
+ * (trace id, span id).
+ *
+ * Memory: per distinct span, one Map entry (its 16-hex id → a small integer)
+ * in its trace's ancestry; per trace, a few small Maps; plus the DB
+ * statement spans whose ancestry is not known yet or is live, the spans
+ * waiting for a parent not read yet, and the violation events. Nothing else
+ * of a span is kept, so a late child (read after its parent and root, or in
+ * a later file) still finds its live ancestor.
  */
 export class TraceChecker {
-  private readonly maxTracesInFlight: number;
   private readonly traces = new Map<string, TraceState>();
-  /** Traces added to since the last chunk ended. */
-  private readonly touched = new Set<string>();
-  private readonly found: TraceViolation[] = [];
+  private readonly calls: LiveCallInfo[] = [];
   private spanCount = 0;
-  private traceCount = 0;
-  private judgedEarly = 0;
-
-  constructor(options: TraceCheckerOptions = {}) {
-    this.maxTracesInFlight = options.maxTracesInFlight ?? 10_000;
-    if (!Number.isInteger(this.maxTracesInFlight) || this.maxTracesInFlight < 1) {
-      throw new TypeError(`maxTracesInFlight must be a positive integer (received ${String(options.maxTracesInFlight)})`);
-    }
-  }
+  private duplicateCount = 0;
 
   add(span: SpanRecord): void {
-    this.spanCount += 1;
     let trace = this.traces.get(span.traceId);
     if (!trace) {
-      trace = { spans: new Map(), rootSeen: false };
+      trace = { ancestry: new Map() };
       this.traces.set(span.traceId, trace);
-      if (this.traces.size > this.maxTracesInFlight) {
-        const [oldest] = this.traces.keys();
-        this.judgedEarly += 1;
-        this.judge(oldest!);
+    }
+    if (trace.ancestry.has(span.spanId)) {
+      this.duplicateCount += 1;
+      return;
+    }
+    this.spanCount += 1;
+
+    const live = isLiveCallSpan(span);
+    if (!live && isDatabaseClientSpan(span) && !isConnectionSpan(span) && !isExempt(span)) {
+      const stamp = span.attributes[A.LIVE_CALL_ID];
+      (trace.candidates ??= new Map()).set(span.spanId, {
+        name: span.name,
+        query: queryTextOf(span.attributes),
+        stamp: stamp === undefined ? undefined : String(stamp),
+        source: span.source,
+      });
+    }
+
+    let state: number;
+    if (live) {
+      const callSid = span.attributes[A.CALL_SID];
+      state = this.calls.push({ callSid: typeof callSid === 'string' ? callSid : undefined, spanName: span.name, source: span.source }) - 1;
+      this.keepEvents(trace, span, state);
+    } else if (span.parentSpanId === undefined) {
+      state = NOT_LIVE;
+    } else {
+      const parent = trace.ancestry.get(span.parentSpanId);
+      state = parent === undefined ? PENDING : parent;
+      if (state === PENDING) {
+        const waiting = (trace.waiting ??= new Map());
+        const list = waiting.get(span.parentSpanId);
+        if (list) list.push(span.spanId);
+        else waiting.set(span.parentSpanId, [span.spanId]);
       }
     }
-    if (span.parentSpanId === undefined) trace.rootSeen = true;
-    trace.spans.set(span.spanId, keep(span));
-    this.touched.add(span.traceId);
+    this.settle(trace, span.spanId, state);
   }
 
-  /** The end of a line or document: judges its traces whose root was seen (all of them if `complete`). */
-  endOfChunk(complete = false): void {
-    for (const traceId of this.touched) {
-      if (complete || this.traces.get(traceId)?.rootSeen) this.judge(traceId);
+  /** Judges everything read; the result. */
+  finish(): TraceCheckerResult {
+    const violations: TraceViolation[] = [];
+    for (const [traceId, trace] of this.traces) this.judge(traceId, trace, violations);
+    return {
+      violations,
+      spans: this.spanCount,
+      duplicates: this.duplicateCount,
+      traces: this.traces.size,
+      calls: this.calls.length,
+    };
+  }
+
+  /** Sets a span's ancestry, then that of the spans that were waiting for it (and theirs). */
+  private settle(trace: TraceState, spanId: string, state: number): void {
+    const stack: Array<[string, number]> = [[spanId, state]];
+    while (stack.length > 0) {
+      const [id, value] = stack.pop()!;
+      trace.ancestry.set(id, value);
+      if (value === NOT_LIVE) this.dropCandidateIfClean(trace, id);
+      if (value === PENDING) continue;
+      const waiters = trace.waiting?.get(id);
+      if (!waiters) continue;
+      trace.waiting!.delete(id);
+      for (const waiter of waiters) stack.push([waiter, value]);
     }
-    this.touched.clear();
   }
 
-  /** Judges what is left; the result. */
-  finish(): { violations: TraceViolation[]; spans: number; traces: number; judgedWithoutWholeTrace: number } {
-    for (const traceId of [...this.traces.keys()]) this.judge(traceId);
-    return { violations: this.found, spans: this.spanCount, traces: this.traceCount, judgedWithoutWholeTrace: this.judgedEarly };
+  /** A DB span known not to be under a live call, and not stamped: nothing to keep. */
+  private dropCandidateIfClean(trace: TraceState, spanId: string): void {
+    const candidate = trace.candidates?.get(spanId);
+    if (candidate && candidate.stamp === undefined) trace.candidates!.delete(spanId);
   }
 
-  private judge(traceId: string): void {
-    const trace = this.traces.get(traceId);
-    if (!trace) return;
-    this.traces.delete(traceId);
-    this.traceCount += 1;
+  private keepEvents(trace: TraceState, span: SpanRecord, call: number): void {
+    for (const { name, attributes } of span.events) {
+      if (name !== Events.DB_VIOLATION) continue;
+      const spanId = attributes[A.VIOLATING_SPAN_ID];
+      const stack = attributes[A.CODE_STACKTRACE];
+      (trace.events ??= []).push({
+        call,
+        spanId: typeof spanId === 'string' ? spanId : undefined,
+        query: queryTextOf(attributes),
+        stack: typeof stack === 'string' ? stack : undefined,
+        blocked: attributes[A.BLOCKED] === true,
+      });
+    }
+  }
+
+  private judge(traceId: string, trace: TraceState, out: TraceViolation[]): void {
+    const events = new Map<string, ViolationEvent>();
+    for (const event of trace.events ?? []) if (event.spanId) events.set(event.spanId, event);
     const reported = new Set<string>();
-    const events = new Map<string, NonNullable<KeptSpan['violationEvents']>[number]>();
-    for (const span of trace.spans.values()) {
-      for (const event of span.violationEvents ?? []) if (event.spanId) events.set(event.spanId, event);
-    }
 
-    for (const [spanId, span] of trace.spans) {
-      if (!span.statement || span.statement.allowed) continue;
-      const live = liveAncestor(trace.spans, span.parentSpanId);
-      if (!live && span.statement.stamp === undefined) continue;
+    for (const [spanId, candidate] of trace.candidates ?? []) {
+      const state = trace.ancestry.get(spanId) ?? PENDING;
+      const live = state >= 0 ? this.calls[state] : undefined;
+      if (!live && candidate.stamp === undefined) continue;
       reported.add(spanId);
       const event = events.get(spanId);
-      this.found.push({
+      out.push({
         traceId,
-        callSid: live?.callSid ?? span.statement.stamp,
+        callSid: live?.callSid ?? candidate.stamp,
         spanId,
-        spanName: span.name,
-        query: span.statement.query ?? event?.query,
+        spanName: candidate.name,
+        query: candidate.query ?? event?.query,
         stack: event?.stack,
         blocked: event?.blocked ?? false,
-        source: span.source,
+        source: candidate.source,
       });
     }
 
     // Violations whose database span is not in the data: blocked queries
     // (their span never ends), or spans left out of the export.
-    for (const span of trace.spans.values()) {
-      for (const event of span.violationEvents ?? []) {
-        if (event.spanId && reported.has(event.spanId)) continue;
-        if (event.spanId) reported.add(event.spanId);
-        this.found.push({
-          traceId,
-          callSid: span.callSid,
-          spanId: event.spanId,
-          spanName: span.name,
-          query: event.query,
-          stack: event.stack,
-          blocked: event.blocked,
-          source: span.source,
-        });
-      }
+    for (const event of trace.events ?? []) {
+      if (event.spanId && reported.has(event.spanId)) continue;
+      if (event.spanId) reported.add(event.spanId);
+      const call = this.calls[event.call]!;
+      out.push({
+        traceId,
+        callSid: call.callSid,
+        spanId: event.spanId,
+        spanName: call.spanName,
+        query: event.query,
+        stack: event.stack,
+        blocked: event.blocked,
+        source: call.source,
+      });
     }
   }
 }
 
-function keep(span: SpanRecord): KeptSpan {
-  const callSid = span.attributes[A.CALL_SID];
-  const kept: KeptSpan = {
-    parentSpanId: span.parentSpanId,
-    name: span.name,
-    live: isLiveCallSpan(span),
-    callSid: typeof callSid === 'string' ? callSid : undefined,
-    source: span.source,
-  };
-  if (isDatabaseClientSpan(span) && !isConnectionSpan(span)) {
-    const stamp = span.attributes[A.LIVE_CALL_ID];
-    kept.statement = {
-      query: queryTextOf(span.attributes),
-      stamp: stamp === undefined ? undefined : String(stamp),
-      allowed: span.attributes[A.ALLOWED] === true,
-    };
-  }
-  const events = span.events.filter((event) => event.name === Events.DB_VIOLATION);
-  if (events.length > 0) {
-    kept.violationEvents = events.map(({ attributes }) => ({
-      spanId: typeof attributes[A.VIOLATING_SPAN_ID] === 'string' ? (attributes[A.VIOLATING_SPAN_ID] as string) : undefined,
-      query: queryTextOf(attributes),
-      stack: typeof attributes[A.CODE_STACKTRACE] === 'string' ? (attributes[A.CODE_STACKTRACE] as string) : undefined,
-      blocked: attributes[A.BLOCKED] === true,
-    }));
-  }
-  return kept;
-}
-
-function liveAncestor(spans: Map<string, KeptSpan>, parentSpanId: string | undefined): KeptSpan | undefined {
-  let current = parentSpanId;
-  for (let depth = 0; current !== undefined && depth < MAX_ANCESTRY_DEPTH; depth += 1) {
-    const span = spans.get(current);
-    if (!span) return undefined;
-    if (span.live) return span;
-    current = span.parentSpanId;
-  }
-  return undefined;
+/** Allowed by the escape hatch, or a statement that set up a connection for a query. */
+function isExempt(span: SpanRecord): boolean {
+  return span.attributes[A.ALLOWED] === true || span.attributes[A.CONNECTION_SETUP] === true;
 }
