@@ -5,8 +5,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Knex } from 'knex';
-import { Journal, WriteBuffer, flush } from '../src/buffer/index.js';
-import { loadCallContext } from '../src/context/index.js';
+import { receptionistContext } from '../src/app/reference/context.js';
+import { receptionistWrites, type ReceptionistWrites } from '../src/app/reference/operations.js';
+import { flush } from '../src/buffer/flush.js';
+import { Journal, loadContext, WriteBuffer } from '../src/index.js';
 import { median, nsPerCall, round } from './measure.js';
 
 export interface LatencySummary {
@@ -60,15 +62,24 @@ export async function benchCallPath(knex: Knex, options: { quick: boolean }): Pr
   const warmup = 20;
   for (let i = 0; i < calls + warmup; i++) {
     const callSid = `CAbench_${run}_${i}`;
-    const ids = { callSid, businessId: log.business_id, leadId: log.lead_id };
+    const start = { callSid, streamSid: null, tenantId: log.business_id, parameters: { lead_id: String(log.lead_id) } };
     const s = await timeMs(() => knex.raw('select 1'));
-    const l = await timeMs(() => loadCallContext(knex, ids, { timeoutMs: 5000 }));
-    const buffer = new WriteBuffer(ids);
-    buffer.updateLead({ customerName: 'Bench Caller' });
-    buffer.updateSession({ state: { step: 'greeting' } });
-    buffer.createAppointment({ startsAt: new Date(Date.UTC(2031, 0, 1, 9) + i * 3_600_000), endsAt: new Date(Date.UTC(2031, 0, 1, 10) + i * 3_600_000), title: 'Bench visit' });
-    buffer.updateSession({ state: { step: 'booked' }, summary: 'booked' });
-    buffer.recordOutcome({ status: 'completed', durationSeconds: 60 });
+    const l = await timeMs(() => loadContext(knex, receptionistContext, start, { timeoutMs: 5000 }));
+    const buffer = new WriteBuffer({
+      operations: receptionistWrites,
+      callSid,
+      tenantId: log.business_id,
+      bindings: { leadId: log.lead_id, direction: 'inbound' },
+    });
+    buffer.enqueue('updateLead', { fields: { customerName: 'Bench Caller' } });
+    buffer.enqueue('updateSession', { state: { step: 'greeting' } });
+    buffer.enqueue('createAppointment', {
+      startsAt: new Date(Date.UTC(2031, 0, 1, 9) + i * 3_600_000),
+      endsAt: new Date(Date.UTC(2031, 0, 1, 10) + i * 3_600_000),
+      title: 'Bench visit',
+    });
+    buffer.enqueue('updateSession', { state: { step: 'booked' }, summary: 'booked' });
+    buffer.enqueue('callOutcome', { status: 'completed', durationSeconds: 60 });
     const f = await timeMs(() => flush(knex, buffer));
     if (i >= warmup) {
       select1.push(s);
@@ -109,16 +120,16 @@ function enqueueUs(fsync: 'none' | 'interval' | 'write' | undefined, quick: bool
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lcg-bench-journal-'));
   const journal = fsync ? new Journal({ dir, fsync }) : undefined;
   const perBuffer = fsync === 'write' ? 200 : 1000;
-  let buffer: WriteBuffer | undefined;
+  let buffer: WriteBuffer<ReceptionistWrites> | undefined;
   let n = 0;
   try {
     const ns = nsPerCall(
       (i) => {
         if (i % perBuffer === 0) {
           buffer?.close();
-          buffer = new WriteBuffer({ callSid: `CAenq${n++}`, businessId: 1, maxOperations: perBuffer, ...(journal ? { journal } : {}) });
+          buffer = new WriteBuffer({ operations: receptionistWrites, callSid: `CAenq${n++}`, tenantId: 1, maxOperations: perBuffer, ...(journal ? { journal } : {}) });
         }
-        buffer!.updateSession({ state: { turn: i, intent: 'book' } });
+        buffer!.enqueue('updateSession', { state: { turn: i, intent: 'book' } });
       },
       perBuffer * (quick ? 1 : 5),
       3,

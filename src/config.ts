@@ -1,16 +1,11 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { maskConnectionString } from './db/connection-string.js';
+import { DEFAULTS, FSYNC_POLICIES, GUARD_MODES, LOG_LEVELS, type FsyncPolicy, type GuardMode, type LogLevel } from './defaults.js';
 import { ConfigError } from './errors.js';
 
-export const GUARD_MODES = ['report', 'block', 'off'] as const;
-export type GuardMode = (typeof GUARD_MODES)[number];
-
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
-export const FSYNC_POLICIES = ['write', 'interval', 'none'] as const;
-export type FsyncPolicy = (typeof FSYNC_POLICIES)[number];
+export { FSYNC_POLICIES, GUARD_MODES, LOG_LEVELS };
+export type { FsyncPolicy, GuardMode, LogLevel };
 
 /** The process configuration, read once from the environment. */
 export interface Config {
@@ -71,19 +66,19 @@ const schema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   DATA_DIR: nonEmpty.default('.data'),
   JOURNAL_DIR: nonEmpty.optional(),
-  JOURNAL_FSYNC: z.enum(FSYNC_POLICIES, { message: `must be one of ${FSYNC_POLICIES.join(', ')}` }).default('interval'),
+  JOURNAL_FSYNC: z.enum(FSYNC_POLICIES, { message: `must be one of ${FSYNC_POLICIES.join(', ')}` }).default(DEFAULTS.journalFsync),
   TWILIO_AUTH_TOKEN: z.string().min(8, 'must be at least 8 characters').optional(),
   PUBLIC_URL: z
     .string()
     .refine((value) => /^https?:\/\/[^/]+/.test(value) && URL.canParse(value), 'must be an http:// or https:// URL')
     .optional(),
   CALL_STREAM_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
-  DRAIN_TIMEOUT_S: z.string().regex(/^\d+$/, 'must be a whole number of seconds').transform(Number).default(30),
+  DRAIN_TIMEOUT_S: z.string().regex(/^\d+$/, 'must be a whole number of seconds').transform(Number).default(DEFAULTS.drainTimeoutSeconds),
   CONTEXT_LOAD_TIMEOUT_MS: z
     .string()
     .regex(/^[1-9]\d*$/, 'must be a positive integer (milliseconds)')
     .transform(Number)
-    .default(500),
+    .default(DEFAULTS.contextLoadTimeoutMs),
 });
 
 /** Never echoed back: only their length is. */

@@ -4,11 +4,8 @@
  */
 export const ErrorCodes = {
   INVALID_CONFIG: 'ERR_INVALID_CONFIG',
-  EMBEDDED_POSTGRES: 'ERR_EMBEDDED_POSTGRES',
-  DATABASE_UNAVAILABLE: 'ERR_DATABASE_UNAVAILABLE',
-  PORT_IN_USE: 'ERR_PORT_IN_USE',
   LIVE_CALL_DB_ACCESS: 'ERR_LIVE_CALL_DB_ACCESS',
-  UNKNOWN_BUSINESS: 'ERR_UNKNOWN_BUSINESS',
+  UNKNOWN_TENANT: 'ERR_UNKNOWN_TENANT',
   CONTEXT_LOAD_FAILED: 'ERR_CONTEXT_LOAD_FAILED',
   INVALID_WRITE: 'ERR_INVALID_WRITE',
   WRITE_BUFFER_FULL: 'ERR_WRITE_BUFFER_FULL',
@@ -22,9 +19,10 @@ export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
 /** Base class: an error with a code, safe to print as one line (no secrets). */
 export class LiveCallGuardError extends Error {
-  readonly code: ErrorCode;
+  /** One of {@link ErrorCodes}, or an app's own `ERR_…` code (a subclass of its own). */
+  readonly code: ErrorCode | (string & {});
 
-  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
+  constructor(code: ErrorCode | (string & {}), message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
@@ -38,27 +36,6 @@ export class ConfigError extends LiveCallGuardError {
   }
 }
 
-/** The embedded PostgreSQL could not be initialised, started or stopped. */
-export class EmbeddedPostgresError extends LiveCallGuardError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(ErrorCodes.EMBEDDED_POSTGRES, message, options);
-  }
-}
-
-/** The database refused connections or did not answer. */
-export class DatabaseUnavailableError extends LiveCallGuardError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(ErrorCodes.DATABASE_UNAVAILABLE, message, options);
-  }
-}
-
-/** The HTTP port is taken by another process. */
-export class PortInUseError extends LiveCallGuardError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(ErrorCodes.PORT_IN_USE, message, options);
-  }
-}
-
 /** A database query was attempted inside a live call while the guard blocks them. */
 export class LiveCallDbAccessError extends LiveCallGuardError {
   constructor(message: string, options?: ErrorOptions) {
@@ -66,10 +43,10 @@ export class LiveCallDbAccessError extends LiveCallGuardError {
   }
 }
 
-/** The business of a call does not exist. */
-export class UnknownBusinessError extends LiveCallGuardError {
+/** The start-of-call statement found no row for the call's tenant: nothing to bind the call to. */
+export class UnknownTenantError extends LiveCallGuardError {
   constructor(message: string, options?: ErrorOptions) {
-    super(ErrorCodes.UNKNOWN_BUSINESS, message, options);
+    super(ErrorCodes.UNKNOWN_TENANT, message, options);
   }
 }
 

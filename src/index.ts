@@ -1,15 +1,37 @@
-export { loadConfig, GUARD_MODES, LOG_LEVELS, FSYNC_POLICIES } from './config.js';
-export type { Config, GuardMode, LogLevel, FsyncPolicy } from './config.js';
+// live-call-guard: the layer. Declare your app (tenant, start-of-call
+// statement, writes); the layer loads one frozen context per call, buffers
+// and journals the call's writes, and lands them in one transaction.
+// Other entry points: live-call-guard/guard, /check, /twilio, /sdk.
+export { defineCallApp } from './call-app.js';
+export type { CallApp, CallAppSpec } from './call-app.js';
+export { loadContext } from './context/load-context.js';
+export type { LoadContextOptions } from './context/load-context.js';
+export type { CallContextSpec, StartOfCall } from './context/call-context-spec.js';
+export { migrateLayer, layerMigrations, LAYER_MIGRATIONS_TABLE, STREAM_CLAIMS_TABLE } from './context/stream-claims.js';
+export { sidSchema, positiveIntegerId } from './context/call-ids.js';
+export { defineWrite } from './buffer/write-operation.js';
+export type { CallRowContext, ColumnMerge, JsonValue, Row, WriteInput, WriteKind, WriteOperations, WriteOperationSpec } from './buffer/write-operation.js';
+export { WriteBuffer } from './buffer/write-buffer.js';
+export type { EnqueuedWrite, WriteBufferOptions } from './buffer/write-buffer.js';
+export type { BufferedWrite, CallHeader, TenantId } from './buffer/journal-file.js';
+export { Journal } from './buffer/journal.js';
+export type { JournalHealth, JournalOptions } from './buffer/journal.js';
+export { Flusher } from './buffer/flusher.js';
+export type { FlusherEvents, FlusherOptions, FlusherStats, FlushOutcome, RecoveryReport } from './buffer/flusher.js';
+export type { FlushedStatement, FlushResult } from './buffer/flush.js';
+export type { DeadLetter } from './buffer/dead-letter.js';
+export { createLogger } from './telemetry/logger.js';
+export type { Logger, LoggerOptions } from './telemetry/logger.js';
+export { DEFAULTS, FSYNC_POLICIES, GUARD_MODES } from './defaults.js';
+export type { FsyncPolicy, GuardMode } from './defaults.js';
 export {
   ErrorCodes,
   LiveCallGuardError,
   ConfigError,
-  EmbeddedPostgresError,
-  DatabaseUnavailableError,
-  PortInUseError,
   LiveCallDbAccessError,
-  UnknownBusinessError,
+  UnknownTenantError,
   CallContextLoadError,
+  StreamReplayError,
   InvalidWriteError,
   WriteBufferFullError,
   WriteBufferClosedError,
@@ -17,137 +39,3 @@ export {
   TenantMismatchError,
 } from './errors.js';
 export type { ErrorCode } from './errors.js';
-export { createKnex } from './db/knex.js';
-export type { KnexOptions } from './db/knex.js';
-export { migrate } from './db/migrate.js';
-export { seedDemoData, DEMO_NUMBERS } from './db/seed.js';
-export { openDatabase, createDatabaseIfMissing } from './db/database.js';
-export type { Database, DatabaseOptions } from './db/database.js';
-export { EmbeddedPostgres } from './db/embedded-postgres.js';
-export type { EmbeddedPostgresOptions } from './db/embedded-postgres.js';
-export { maskConnectionString } from './db/connection-string.js';
-export {
-  startTelemetry,
-  activeTelemetry,
-  createLogger,
-  startLiveCall,
-  runInLiveCall,
-  getLiveCall,
-  allowDatabaseDuringLiveCall,
-  LiveCallGuardProcessor,
-  LiveCallSampler,
-  samplerFromEnv,
-  liveCallInstrumentations,
-  liveCallSpanProcessors,
-  LiveCallClientHooks,
-  CallDbReport,
-  withCallDbReport,
-  runInCallPhase,
-  isDatabaseClientSpan,
-  TraceFileExporter,
-  SpanNames,
-  Attributes,
-  Events,
-  Metrics,
-} from './telemetry/index.js';
-export type {
-  Telemetry,
-  TelemetryOptions,
-  Logger,
-  LoggerOptions,
-  LiveCall,
-  LiveCallInfo,
-  LiveCallGuardOptions,
-  LiveCallViolation,
-  LiveCallSpanProcessorsOptions,
-  CallPhase,
-  CallDbFigures,
-  SpanLike,
-} from './telemetry/index.js';
-export {
-  mediaStream,
-  DEFAULT_LIMITS,
-  CloseCodes,
-  receptionistAgent,
-  twimlRoute,
-  twilioUpgradeVerifier,
-  isValidTwilioSignature,
-  mediaStreamUrl,
-  createStreamToken,
-  verifyStreamToken,
-  parseInboundMessage,
-  nextFreeSlot,
-  createAppServer,
-  serve,
-} from './app/index.js';
-export type {
-  MediaStreamHandler,
-  MediaStreamOptions,
-  MediaStreamLimits,
-  CloseReason,
-  Agent,
-  AgentCall,
-  AgentSession,
-  ReceptionistOptions,
-  TwimlRouteOptions,
-  UpgradeVerifierOptions,
-  StreamClaims,
-  InboundMessage,
-  OutboundMessage,
-  AppServer,
-  AppServerOptions,
-  RunningServer,
-  ServeOptions,
-} from './app/index.js';
-export { TwilioStreamClient } from './sim/twilio-stream-client.js';
-export type { StreamClientOptions, StreamStart } from './sim/twilio-stream-client.js';
-export { parseStreamTwiml } from './sim/twiml.js';
-export {
-  checkTraces,
-  TraceChecker,
-  checkExitCode,
-  checkVerdict,
-  formatJson,
-  formatText,
-  expectNoLiveCallDbAccess,
-  findLiveCallDbAccess,
-} from './telemetry/check/index.js';
-export type {
-  CheckResult,
-  CheckTracesOptions,
-  TraceViolation,
-  TraceCheckerResult,
-  CheckGateOptions,
-  CheckVerdict,
-  SpanRecord,
-  SkippedInput,
-} from './telemetry/check/index.js';
-export { loadCallContext, extractFirstName } from './context/index.js';
-export type {
-  CallContext,
-  LoadCallContextOptions,
-  CallLogSnapshot,
-  LeadSnapshot,
-  BusinessSnapshot,
-  BusinessSettingsSnapshot,
-  JsonValue,
-  CallIdsInput,
-} from './context/index.js';
-export { WriteBuffer, flush, Journal, Flusher, isTransientError, FINAL_CALL_STATUSES } from './buffer/index.js';
-export type {
-  WriteBufferOptions,
-  BufferedWrite,
-  WriteOperation,
-  WriteOperationInput,
-  LeadFields,
-  FinalCallStatus,
-  FlushOptions,
-  FlushResult,
-  JournalOptions,
-  FlusherOptions,
-  FlusherStats,
-  FlusherEvents,
-  FlushOutcome,
-  RecoveryReport,
-  DeadLetter,
-} from './buffer/index.js';

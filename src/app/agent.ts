@@ -1,19 +1,22 @@
+import type { TenantId } from '../buffer/journal-file.js';
 import type { WriteBuffer } from '../buffer/write-buffer.js';
-import type { CallContext } from '../context/call-context.js';
+import type { WriteOperations } from '../buffer/write-operation.js';
 import type { Logger } from '../telemetry/logger.js';
 
 /** What an agent sees of a call: the frozen context, the buffer, and the audio channel. Never Knex. */
-export interface AgentCall {
+export interface AgentCall<TContext = unknown, TOps extends WriteOperations = WriteOperations, TTenant extends TenantId = TenantId> {
   readonly callSid: string;
   readonly streamSid: string;
-  readonly businessId: number;
+  readonly tenantId: TTenant;
   readonly direction: 'inbound' | 'outbound';
-  /** Null when the call-start load failed or timed out: the call goes on without CRM data. */
-  readonly context: CallContext | null;
-  /** The call's writes; flushed in one transaction when the call ends. */
-  readonly writes: WriteBuffer;
+  /** The stream's custom parameters (the token left out). */
+  readonly parameters: Readonly<Record<string, string>>;
+  /** Null when the start-of-call load failed or timed out: the call goes on without it. */
+  readonly context: TContext | null;
+  /** The call's writes (the app's declared operations); flushed in one transaction when the call ends. */
+  readonly writes: WriteBuffer<TOps>;
   readonly log: Logger;
-  /** Queues µ-law 8 kHz audio to the caller (sent as 20 ms media frames). */
+  /** Queues µ-law 8 kHz audio to the caller (sent in chunks of up to a second). */
   sendAudio(mulaw: Buffer): void;
   /** Asks Twilio to say back `name` once the audio sent before it has played. */
   mark(name: string): void;
@@ -35,6 +38,6 @@ export interface AgentSession {
 }
 
 /** A voice agent: the developer's logic, started once per call. */
-export interface Agent {
-  startCall(call: AgentCall): AgentSession;
+export interface Agent<TContext = unknown, TOps extends WriteOperations = WriteOperations, TTenant extends TenantId = TenantId> {
+  startCall(call: AgentCall<TContext, TOps, TTenant>): AgentSession;
 }

@@ -1,10 +1,10 @@
 import { context, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
+import type { TenantId } from '../buffer/journal-file.js';
 import { WriteBuffer } from '../buffer/write-buffer.js';
-import type { CallContext } from '../context/call-context.js';
-import { rowIdSchema } from '../context/call-ids.js';
-import { loadCallContext } from '../context/load-call-context.js';
+import type { StartOfCall } from '../context/call-context-spec.js';
+import { loadContext } from '../context/load-context.js';
 import { CallContextLoadError, StreamReplayError } from '../errors.js';
 import { Attributes, INSTRUMENTATION_NAME, SpanNames } from '../telemetry/attributes.js';
 import { CallDbReport, runInCallPhase, withCallDbReport } from '../telemetry/call-db-report.js';
@@ -20,12 +20,8 @@ import { parseInboundMessage, type InboundMessage, type StartMessage } from './t
 
 type State = 'awaiting-start' | 'loading' | 'live' | 'ending' | 'done';
 
-const streamParameters = z.object({
-  business_id: rowIdSchema,
-  lead_id: rowIdSchema.optional(),
-  direction: z.enum(['inbound', 'outbound']).default('inbound'),
-  token: z.string().max(512).optional(),
-});
+/** The one stream parameter the layer reads besides the tenant and the token. */
+const directionSchema = z.enum(['inbound', 'outbound']).default('inbound');
 
 /** Protocol problems logged in full per call; past this, only counted. */
 const LOGGED_PROBLEMS_PER_CALL = 5;
@@ -189,17 +185,26 @@ export class MediaSession {
 
   private async begin(message: StartMessage): Promise<void> {
     const { callSid, streamSid, customParameters } = message.start;
-    const params = streamParameters.safeParse(customParameters);
-    if (!params.success) {
-      this.close({ code: CloseCodes.POLICY, reason: `invalid customParameters: ${describeZodError(params.error)}` });
+    const { app } = this.hub;
+    const { token, ...parameters } = customParameters;
+    const tenant = app.tenant.safeParse(parameters[app.tenantParameter]);
+    const direction = directionSchema.safeParse(parameters.direction);
+    const others = app.parameters?.safeParse(parameters);
+    if (!tenant.success || !direction.success || (others && !others.success)) {
+      const problem = !tenant.success
+        ? `${app.tenantParameter} ${describeZodError(tenant.error)}`
+        : !direction.success
+          ? `direction ${describeZodError(direction.error)}`
+          : describeZodError(others!.error!);
+      this.close({ code: CloseCodes.POLICY, reason: `invalid customParameters: ${problem}` });
       return;
     }
-    const { business_id: businessId, lead_id: leadId, direction, token } = params.data;
+    const tenantId = tenant.data;
     // What the call-start statement claims, so that a replayed stream is refused.
     let streamKey = `stream:${streamSid}`;
     const secret = this.hub.streamSecret;
     if (secret) {
-      const check = verifyStreamToken(secret, token, { callSid, businessId: String(businessId), leadId: leadId?.toString() });
+      const check = verifyStreamToken(secret, token, { callSid, parameters });
       if (!check.ok) {
         this.close({ code: CloseCodes.POLICY, reason: check.reason });
         return;
@@ -221,16 +226,15 @@ export class MediaSession {
     this.root.setAttributes({
       [Attributes.CALL_SID]: callSid,
       [Attributes.STREAM_SID]: streamSid,
-      [Attributes.BUSINESS_ID]: String(businessId),
-      [Attributes.DIRECTION]: direction,
+      [Attributes.BUSINESS_ID]: String(tenantId),
+      [Attributes.DIRECTION]: direction.data,
     });
 
-    let callContext: CallContext | null = null;
+    const start: StartOfCall<TenantId> = { callSid, streamSid, tenantId, parameters };
+    let callContext: unknown = null;
     try {
       callContext = await context.with(this.rootContext, () =>
-        runInCallPhase('load', () =>
-          loadCallContext(this.hub.knex, { callSid, businessId, leadId }, { timeoutMs: this.hub.limits.contextLoadTimeoutMs, streamKey }),
-        ),
+        runInCallPhase('load', () => loadContext(this.hub.knex, app.context, start, { timeoutMs: this.hub.limits.contextLoadTimeoutMs, streamKey })),
       );
     } catch (error) {
       if (error instanceof StreamReplayError) {
@@ -239,22 +243,23 @@ export class MediaSession {
         return;
       }
       if (!(error instanceof CallContextLoadError)) {
-        // An unknown business, or a bad id: nothing to bind the call's writes to.
-        this.log.warn({ call_sid: callSid, err: error }, 'call refused: its business cannot be loaded');
+        // An unknown tenant: nothing to bind the call's writes to.
+        this.log.warn({ call_sid: callSid, err: error }, 'call refused: its tenant cannot be loaded');
         this.close({ code: CloseCodes.POLICY, reason: (error as Error).message });
         return;
       }
-      this.log.warn({ call_sid: callSid, err: error }, 'call context unavailable: the call goes on without CRM data');
+      this.log.warn({ call_sid: callSid, err: error }, 'call context unavailable: the call goes on without it');
     }
     if (this.state !== 'loading') return; // the socket closed while loading
+    this.checkLoadPhase();
 
     try {
       this.buffer = new WriteBuffer({
+        operations: app.writes,
         callSid,
         streamSid,
-        businessId,
-        leadId: callContext?.lead?.id ?? leadId ?? null,
-        direction,
+        tenantId,
+        bindings: { direction: direction.data, ...app.bindings?.(callContext, start) },
         journal: this.hub.journal,
         onJournalFailure: (error) =>
           this.log.error({ call_sid: callSid, err: error }, 'the journal cannot take this call\'s writes: they stay in memory until the call ends'),
@@ -265,13 +270,30 @@ export class MediaSession {
       this.close({ code: CloseCodes.TRY_AGAIN_LATER, reason: 'the write journal is unavailable' });
       return;
     }
-    this.live = startLiveCall({ callSid, businessId }, this.rootContext);
+    this.live = startLiveCall({ callSid, businessId: tenantId }, this.rootContext);
     this.state = 'live';
-    const agentCall = this.agentCall(callContext, businessId, direction);
+    const agentCall = this.agentCall(callContext, tenantId, direction.data, parameters);
     this.live.run(() => {
       this.agent = this.guarded('start', () => this.hub.agent.startCall(agentCall));
       for (const queued of this.queued.splice(0)) this.dispatch(queued);
     });
+  }
+
+  /**
+   * The load phase is ONE statement. More (an app's query function or
+   * fromRow that ran its own queries) is the app's bug: with `strictLoad`
+   * (the default outside production) the call is ended (1011) so tests
+   * and development see it at once; in production it is logged and counted
+   * and the call goes on. Counted from the pg spans (needs the guard's SDK).
+   */
+  private checkLoadPhase(): void {
+    const statements = this.report.figures().queries.load;
+    if (statements <= 1) return;
+    this.hub.count('extra_load_statements');
+    this.root.setAttribute(Attributes.LOAD_EXTRA_STATEMENTS, statements - 1);
+    const message = `the start-of-call load ran ${statements} statements; it must run one`;
+    if (this.hub.strictLoad) throw new CallContextLoadError(message);
+    this.log.warn({ call_sid: this.callSid, statements }, message);
   }
 
   /** Runs inside the live call. */
@@ -298,7 +320,12 @@ export class MediaSession {
     }
   }
 
-  private agentCall(callContext: CallContext | null, businessId: number, direction: 'inbound' | 'outbound'): AgentCall {
+  private agentCall(
+    callContext: unknown,
+    tenantId: TenantId,
+    direction: 'inbound' | 'outbound',
+    parameters: Readonly<Record<string, string>>,
+  ): AgentCall {
     const streamSid = this.streamSid!;
     const send = (message: object): void => {
       if (this.ws.readyState !== this.ws.OPEN) return;
@@ -311,8 +338,9 @@ export class MediaSession {
     return {
       callSid: this.callSid!,
       streamSid,
-      businessId,
+      tenantId,
       direction,
+      parameters,
       context: callContext,
       writes: this.buffer!,
       log: this.log.child({ call_sid: this.callSid }),

@@ -1,10 +1,12 @@
 import { EventEmitter } from 'node:events';
+import { DEFAULTS } from '../defaults.js';
 import { metrics, type Counter } from '@opentelemetry/api';
 import type { Knex } from 'knex';
 import type { Flusher } from '../buffer/flusher.js';
 import type { Journal } from '../buffer/journal.js';
 import { INSTRUMENTATION_NAME } from '../telemetry/attributes.js';
 import type { Logger } from '../telemetry/logger.js';
+import type { CallApp } from '../call-app.js';
 import type { Agent } from './agent.js';
 import type { MediaSession } from './media-session.js';
 
@@ -26,19 +28,28 @@ export interface MediaStreamLimits {
 }
 
 export const DEFAULT_LIMITS: MediaStreamLimits = {
-  startTimeoutMs: 10_000,
-  heartbeatIntervalMs: 15_000,
-  contextLoadTimeoutMs: 500,
-  maxQueuedWhileLoading: 500,
-  maxMessagesPerSecond: 500,
-  maxBufferedBytes: 1 << 20,
-  stopTimeoutMs: 5_000,
+  startTimeoutMs: DEFAULTS.startTimeoutMs,
+  heartbeatIntervalMs: DEFAULTS.heartbeatIntervalMs,
+  contextLoadTimeoutMs: DEFAULTS.contextLoadTimeoutMs,
+  maxQueuedWhileLoading: DEFAULTS.maxQueuedWhileLoading,
+  maxMessagesPerSecond: DEFAULTS.maxMessagesPerSecond,
+  maxBufferedBytes: DEFAULTS.maxBufferedBytes,
+  stopTimeoutMs: DEFAULTS.stopTimeoutMs,
 };
 
-export type ProblemKind = 'invalid' | 'out_of_order' | 'agent_error' | 'closed_by_server' | 'internal_error' | 'replayed' | 'refused';
+export type ProblemKind =
+  | 'invalid'
+  | 'out_of_order'
+  | 'agent_error'
+  | 'closed_by_server'
+  | 'internal_error'
+  | 'replayed'
+  | 'refused'
+  | 'extra_load_statements';
 
 export interface MediaStreamHubOptions {
   knex: Knex;
+  app: CallApp;
   agent: Agent;
   flusher: Flusher;
   journal: Journal | undefined;
@@ -47,6 +58,8 @@ export interface MediaStreamHubOptions {
   limits: MediaStreamLimits;
   /** Called with the nanoseconds each inbound message took to handle (benchmarks). */
   onFrameHandled?: ((nanoseconds: number) => void) | undefined;
+  /** A load phase of more than one statement ends the call (true) or is logged and counted (false). */
+  strictLoad: boolean;
 }
 
 export interface MediaStreamEvents {
@@ -67,9 +80,12 @@ export class MediaStreamHub extends EventEmitter<MediaStreamEvents> {
     internal_error: 0,
     replayed: 0,
     refused: 0,
+    extra_load_statements: 0,
   };
   readonly knex: Knex;
+  readonly app: CallApp;
   readonly agent: Agent;
+  readonly strictLoad: boolean;
   readonly flusher: Flusher;
   readonly journal: Journal | undefined;
   readonly logger: Logger;
@@ -80,7 +96,9 @@ export class MediaStreamHub extends EventEmitter<MediaStreamEvents> {
   constructor(options: MediaStreamHubOptions) {
     super();
     this.knex = options.knex;
+    this.app = options.app;
     this.agent = options.agent;
+    this.strictLoad = options.strictLoad;
     this.flusher = options.flusher;
     this.journal = options.journal;
     this.logger = options.logger;

@@ -4,15 +4,20 @@ import type { WebSocket } from 'ws';
 import type { Flusher } from '../buffer/flusher.js';
 import type { Journal } from '../buffer/journal.js';
 import type { Logger } from '../telemetry/logger.js';
+import type { TenantId } from '../buffer/journal-file.js';
+import type { WriteOperations } from '../buffer/write-operation.js';
+import type { CallApp } from '../call-app.js';
 import type { Agent } from './agent.js';
 import { CloseCodes } from './close-codes.js';
 import { DEFAULT_LIMITS, MediaStreamHub, type MediaStreamLimits } from './media-stream-hub.js';
 import { MediaSession } from './media-session.js';
 
-export interface MediaStreamOptions {
+export interface MediaStreamOptions<TContext = unknown, TOps extends WriteOperations = WriteOperations, TTenant extends TenantId = TenantId> {
   knex: Knex;
+  /** The app's declaration: tenant, start-of-call statement, writes (see defineCallApp). */
+  app: CallApp<TTenant, TContext, TOps>;
   /** The voice logic run for each call. */
-  agent: Agent;
+  agent: Agent<TContext, TOps, TTenant>;
   /** Lands each call's writes at its end (retries, dead letters, recovery). */
   flusher: Flusher;
   /** Where writes are journaled while the call is live. Default none (a crash loses them). */
@@ -24,6 +29,12 @@ export interface MediaStreamOptions {
   limits?: Partial<MediaStreamLimits>;
   /** Called with the nanoseconds each inbound message took to handle. Default none (nothing measured). */
   onFrameHandled?: (nanoseconds: number) => void;
+  /**
+   * A start-of-call load that runs more than one statement ends the call
+   * (1011) when true, is logged and counted when false. Default: true unless
+   * NODE_ENV is `production`.
+   */
+  strictLoad?: boolean;
 }
 
 /** The WebSocket route handler, plus what a server needs to drain it. */
@@ -43,10 +54,17 @@ export interface MediaStreamHandler {
  * `app.ws('/media', mediaStream({ knex, agent, flusher, logger }))`.
  * Check signatures before the upgrade with `verifyClient` (see twilio-signature.ts).
  */
-export function mediaStream(options: MediaStreamOptions): MediaStreamHandler {
+export function mediaStream<TContext, TOps extends WriteOperations, TTenant extends TenantId>(
+  options: MediaStreamOptions<TContext, TOps, TTenant>,
+): MediaStreamHandler {
+  if (!options.streamSecret) {
+    options.logger.warn('UNAUTHENTICATED: mediaStream has no streamSecret, so a stream start is not bound to the call your webhook answered');
+  }
   const hub = new MediaStreamHub({
     knex: options.knex,
-    agent: options.agent,
+    app: options.app as unknown as CallApp,
+    agent: options.agent as unknown as Agent,
+    strictLoad: options.strictLoad ?? process.env.NODE_ENV !== 'production',
     flusher: options.flusher,
     journal: options.journal,
     logger: options.logger,

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
-import type { FsyncPolicy } from '../config.js';
+import type { FsyncPolicy } from '../defaults.js';
 import { JournalError } from '../errors.js';
 import { flushedLine, writeLine } from './journal-file.js';
-import type { BufferedWrite } from './operations.js';
+import type { BufferedWrite } from './journal-file.js';
 
 /** What a call's journal needs from the journal it belongs to. */
 export interface JournalHost {

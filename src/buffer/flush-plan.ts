@@ -1,66 +1,64 @@
-import type { JsonValue } from '../context/call-context.js';
-import type { BufferedWrite, FinalCallStatus, LeadFields } from './operations.js';
+import { JournalError } from '../errors.js';
+import type { BufferedWrite } from './journal-file.js';
+import type { JsonValue, Row, WriteOperations, WriteOperationSpec } from './write-operation.js';
 
-const LEAD_COLUMNS = {
-  customerName: 'customer_name',
-  fullName: 'full_name',
-  firstName: 'first_name',
-  phone: 'phone',
-  gender: 'gender',
-} as const satisfies Record<keyof LeadFields, string>;
-
-export type LeadColumn = (typeof LEAD_COLUMNS)[keyof typeof LEAD_COLUMNS];
-
-export interface PlannedAppointment {
-  readonly idempotencyKey: string;
-  readonly startsAt: string;
-  readonly endsAt: string;
-  readonly title: string;
+/** One statement of a flush: an operation's rows (merged by key for upserts and updates), all with the same columns. */
+export interface PlannedStatement {
+  readonly op: string;
+  readonly spec: WriteOperationSpec;
+  readonly columns: readonly string[];
+  readonly rows: readonly Row[];
 }
 
-/** A buffer's writes merged into at most one statement per table. */
-export interface FlushPlan {
-  /** Lead columns to set (later writes win); undefined: leads untouched. */
-  readonly lead: Partial<Record<LeadColumn, string | null>> | undefined;
-  /** Appointments to insert, each with its idempotency key. */
-  readonly appointments: readonly PlannedAppointment[];
-  /** State merged key by key in order; summary undefined: left as it is. Undefined: call_sessions untouched. */
-  readonly session: { readonly state: Record<string, JsonValue>; readonly summary: string | null | undefined } | undefined;
-  /** The last outcome given; undefined: call_logs untouched. */
-  readonly outcome: { readonly status: FinalCallStatus; readonly durationSeconds: number; readonly endedAt: string } | undefined;
-}
-
-/** Merges buffered writes, in sequence order, into a {@link FlushPlan}. Pure. */
-export function planFlush(writes: readonly BufferedWrite[]): FlushPlan {
-  let lead: Partial<Record<LeadColumn, string | null>> | undefined;
-  const appointments: PlannedAppointment[] = [];
-  let session: { state: Record<string, JsonValue>; summary: string | null | undefined } | undefined;
-  let outcome: FlushPlan['outcome'];
-  for (const { op, idempotencyKey } of [...writes].sort((a, b) => a.seq - b.seq)) {
-    switch (op.kind) {
-      case 'updateLead':
-        lead ??= {};
-        for (const [field, value] of Object.entries(op.fields)) {
-          if (value !== undefined) lead[LEAD_COLUMNS[field as keyof LeadFields]] = value;
-        }
-        break;
-      case 'createAppointment':
-        appointments.push({ idempotencyKey, startsAt: op.startsAt, endsAt: op.endsAt, title: op.title });
-        break;
-      case 'updateSession':
-        session ??= { state: {}, summary: undefined };
-        if (op.state) Object.assign(session.state, op.state);
-        if (op.summary !== undefined) session.summary = op.summary;
-        break;
-      case 'callOutcome':
-        outcome = { status: op.status, durationSeconds: op.durationSeconds, endedAt: op.endedAt ?? new Date().toISOString() };
-        break;
+/**
+ * Merges a buffer's writes, in sequence order, into the statements of its
+ * flush: per declared operation (in declaration order) one statement —
+ * inserts carry their idempotency keys; upserts and updates are merged by
+ * key (later values win; `json` columns merge key by key). Rows of one
+ * operation that set different columns make one statement per column set.
+ * Pure.
+ * @throws {JournalError} a write names an operation that is not declared (a journal from another version of the app).
+ */
+export function planFlush(writes: readonly BufferedWrite[], operations: WriteOperations): PlannedStatement[] {
+  const byOp = new Map<string, Map<string, Record<string, JsonValue>>>();
+  for (const write of [...writes].sort((a, b) => a.seq - b.seq)) {
+    const spec = Object.hasOwn(operations, write.op) ? operations[write.op] : undefined;
+    if (!spec) throw new JournalError(`write ${write.idempotencyKey} is a ${write.op}, and no operation of that name is declared`);
+    let rows = byOp.get(write.op);
+    if (!rows) byOp.set(write.op, (rows = new Map()));
+    if (spec.kind === 'insert') {
+      rows.set(write.idempotencyKey, { ...write.row, [spec.idempotencyColumn!]: write.idempotencyKey });
+      continue;
     }
+    const key = JSON.stringify(spec.key!.map((column) => write.row[column] ?? null));
+    const merged = rows.get(key);
+    rows.set(key, merged ? mergeRows(merged, write.row, spec) : { ...write.row });
   }
-  return { lead, appointments, session, outcome };
+
+  const statements: PlannedStatement[] = [];
+  for (const [op, spec] of Object.entries(operations)) {
+    const rows = byOp.get(op);
+    if (!rows) continue;
+    const byColumns = new Map<string, Record<string, JsonValue>[]>();
+    for (const row of rows.values()) {
+      const columns = Object.keys(row).sort().join(',');
+      byColumns.set(columns, [...(byColumns.get(columns) ?? []), row]);
+    }
+    for (const [columns, group] of byColumns) statements.push({ op, spec, columns: columns.split(','), rows: group });
+  }
+  return statements;
 }
 
-/** Whether a plan writes nothing. */
-export function isEmptyPlan(plan: FlushPlan): boolean {
-  return !plan.lead && plan.appointments.length === 0 && !plan.session && !plan.outcome;
+function mergeRows(into: Record<string, JsonValue>, row: Row, spec: WriteOperationSpec): Record<string, JsonValue> {
+  const merged = { ...into };
+  for (const [column, value] of Object.entries(row)) {
+    const previous = merged[column];
+    merged[column] =
+      spec.merge?.[column] === 'json' && isObject(previous) && isObject(value) ? { ...previous, ...value } : value;
+  }
+  return merged;
+}
+
+function isObject(value: JsonValue | undefined): value is { readonly [key: string]: JsonValue } {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

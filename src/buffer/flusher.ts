@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { MeterProvider } from '@opentelemetry/api';
 import type { Knex } from 'knex';
+import { DEFAULTS } from '../defaults.js';
 import { ConfigError } from '../errors.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
 import { countDeadLetters, describeError, writeDeadLetter } from './dead-letter.js';
@@ -14,9 +15,12 @@ import { ownerTag } from './owner.js';
 import { findOrphans, takeOrphan, type OrphanJournal } from './recovery.js';
 import { backoffDelayMs, isTransientError } from './retry.js';
 import type { WriteBuffer } from './write-buffer.js';
+import { validateWriteOperations, type WriteOperations } from './write-operation.js';
 
 export interface FlusherOptions {
   knex: Knex;
+  /** The app's write operations: recovered journals are flushed with them. */
+  operations: WriteOperations;
   /** The journal buffers write to; recovery reads it and its `dead-letter/` directory. */
   journal: Journal;
   /** Default: a pino logger on stdout at info. */
@@ -83,6 +87,7 @@ export interface FlusherEvents {
  */
 export class Flusher extends EventEmitter<FlusherEvents> {
   private readonly knex: Knex;
+  private readonly operations: WriteOperations;
   private readonly journal: Journal;
   private readonly logger: Logger;
   private readonly retryInitialDelayMs: number;
@@ -103,18 +108,20 @@ export class Flusher extends EventEmitter<FlusherEvents> {
   constructor(options: FlusherOptions) {
     super();
     this.knex = options.knex;
+    validateWriteOperations(options.operations);
+    this.operations = options.operations;
     this.journal = options.journal;
     this.logger = options.logger ?? createLogger();
-    this.retryInitialDelayMs = positive('retryInitialDelayMs', options.retryInitialDelayMs ?? 200);
-    this.retryMaxDelayMs = positive('retryMaxDelayMs', options.retryMaxDelayMs ?? 30_000);
+    this.retryInitialDelayMs = positive('retryInitialDelayMs', options.retryInitialDelayMs ?? DEFAULTS.flushRetryInitialDelayMs);
+    this.retryMaxDelayMs = positive('retryMaxDelayMs', options.retryMaxDelayMs ?? DEFAULTS.flushRetryMaxDelayMs);
     if (this.retryMaxDelayMs < this.retryInitialDelayMs) {
       throw new ConfigError(
         `Flusher retryMaxDelayMs (${this.retryMaxDelayMs}) must not be less than retryInitialDelayMs (${this.retryInitialDelayMs})`,
       );
     }
-    this.recoveryIntervalMs = positive('recoveryIntervalMs', options.recoveryIntervalMs ?? 30_000);
-    this.recoveryConcurrency = positive('recoveryConcurrency', options.recoveryConcurrency ?? 4);
-    this.statementTimeoutMs = positive('statementTimeoutMs', options.statementTimeoutMs ?? 10_000);
+    this.recoveryIntervalMs = positive('recoveryIntervalMs', options.recoveryIntervalMs ?? DEFAULTS.recoveryIntervalMs);
+    this.recoveryConcurrency = positive('recoveryConcurrency', options.recoveryConcurrency ?? DEFAULTS.recoveryConcurrency);
+    this.statementTimeoutMs = positive('statementTimeoutMs', options.statementTimeoutMs ?? DEFAULTS.flushStatementTimeoutMs);
     this.counts.deadLettered = countDeadLetters(this.journal.deadLetterDir);
     this.instruments = createFlusherInstruments(() => this.stats(), options.meterProvider);
   }
@@ -277,7 +284,7 @@ export class Flusher extends EventEmitter<FlusherEvents> {
   }
 
   private async recoverOne(orphan: OrphanJournal, report: { -readonly [K in keyof RecoveryReport]: number }) {
-    const taken = takeOrphan(orphan, this.journal);
+    const taken = takeOrphan(orphan, this.journal, this.operations);
     if (!taken) return;
     report.claimed++;
     if (taken.kind === 'empty') {

@@ -1,11 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { callSidSchema, rowIdSchema, sidSchema } from '../context/call-ids.js';
+import { callSidSchema, sidSchema } from '../context/call-ids.js';
 import { JournalError } from '../errors.js';
-import { writeOperationSchema, type BufferedWrite } from './operations.js';
+import { describeZodError } from '../zod-error.js';
+import type { JsonValue, Row } from './write-operation.js';
 import type { Owner } from './owner.js';
 import { ownerTag } from './owner.js';
+
+/** A tenant id as journaled: whatever the app's tenant schema gives (integer, UUID, text). */
+export type TenantId = string | number;
 
 /** The call a journal file (and a WriteBuffer) belongs to. */
 export interface CallHeader {
@@ -14,12 +18,35 @@ export interface CallHeader {
    * The stream these writes came from (one call may have several: a second
    * `/twiml` for the same call opens a new stream). Idempotency keys are
    * `<streamSid>:<seq>`, so two streams of a call never collide; null for a
-   * buffer not tied to a stream (keys `<callSid>:<seq>`, as journal v1).
+   * buffer not tied to a stream (keys `<callSid>:<seq>`).
    */
   readonly streamSid: string | null;
-  readonly businessId: number;
-  readonly leadId: number | null;
-  readonly direction: 'inbound' | 'outbound';
+  /** The tenant every row of the call is bound to. */
+  readonly tenantId: TenantId;
+  /** What the app bound at call start for its rows (e.g. the call's lead). */
+  readonly bindings: Readonly<Record<string, JsonValue>>;
+}
+
+/** A buffered write: its operation, the row it writes, its place in the call and its idempotency key. */
+export interface BufferedWrite {
+  readonly seq: number;
+  readonly idempotencyKey: string;
+  /** The operation's name, as the app declared it. */
+  readonly op: string;
+  readonly row: Row;
+}
+
+/**
+ * A write of a journal of the first format (v1/v2: the receptionist's four
+ * built-in operations, before operations were declared): its operation name
+ * and validated input. Recovery turns it into a row with the operation of
+ * that name, or dead-letters the call when none is declared.
+ */
+export interface LegacyWrite {
+  readonly seq: number;
+  readonly idempotencyKey: string;
+  readonly name: string;
+  readonly data: Readonly<Record<string, JsonValue>>;
 }
 
 export const JOURNAL_SUFFIX = '.journal';
@@ -74,17 +101,36 @@ export function freeJournalPath(dir: string, callSid: string, owner: Owner): str
   return undefined;
 }
 
+const jsonValue = z.json();
 const headerRecord = z.strictObject({
   type: z.literal('call'),
-  /** v1 (no streamSid) is still read: its keys are `<callSid>:<seq>`. */
+  v: z.literal(3),
+  callSid: callSidSchema,
+  streamSid: sidSchema.nullable(),
+  tenantId: z.union([z.string().min(1).max(200), z.number()]),
+  bindings: z.record(z.string(), jsonValue),
+});
+const writeRecord = z.strictObject({
+  type: z.literal('write'),
+  seq: z.number().int().min(1),
+  op: z.string().min(1).max(64),
+  row: z.record(z.string(), jsonValue),
+});
+/** v1 (no streamSid) and v2: the receptionist's header, read as tenant = businessId, bindings { leadId, direction }. */
+const legacyHeaderRecord = z.strictObject({
+  type: z.literal('call'),
   v: z.union([z.literal(1), z.literal(2)]),
   callSid: callSidSchema,
   streamSid: sidSchema.nullable().optional(),
-  businessId: rowIdSchema,
-  leadId: rowIdSchema.nullable(),
+  businessId: z.number().int().positive(),
+  leadId: z.number().int().positive().nullable(),
   direction: z.enum(['inbound', 'outbound']),
 });
-const writeRecord = z.strictObject({ type: z.literal('write'), seq: z.number().int().min(1), op: writeOperationSchema });
+const legacyWriteRecord = z.strictObject({
+  type: z.literal('write'),
+  seq: z.number().int().min(1),
+  op: z.looseObject({ kind: z.string() }),
+});
 const flushedRecord = z.strictObject({ type: z.literal('flushed'), at: z.string() });
 
 /** A buffered write's idempotency key: `<streamSid or callSid>:<seq>`. */
@@ -94,10 +140,10 @@ export function idempotencyKey(prefix: string, seq: number): string {
 
 /** One line of a journal file (JSON, then a newline). */
 export function headerLine(header: CallHeader): string {
-  return `${JSON.stringify({ type: 'call', v: 2, ...header })}\n`;
+  return `${JSON.stringify({ type: 'call', v: 3, ...header })}\n`;
 }
 export function writeLine(write: BufferedWrite): string {
-  return `${JSON.stringify({ type: 'write', seq: write.seq, op: write.op })}\n`;
+  return `${JSON.stringify({ type: 'write', seq: write.seq, op: write.op, row: write.row })}\n`;
 }
 export function flushedLine(): string {
   return `${JSON.stringify({ type: 'flushed', at: new Date().toISOString() })}\n`;
@@ -107,13 +153,16 @@ export function flushedLine(): string {
 export interface JournalContents {
   readonly header: CallHeader;
   readonly writes: readonly BufferedWrite[];
+  /** Writes of a first-format journal, to be turned into rows by their operations (see {@link LegacyWrite}). */
+  readonly legacyWrites: readonly LegacyWrite[];
   readonly flushed: boolean;
 }
 
 /**
- * Parses a journal file. A last line without its newline is a write torn by
- * a crash: it was never acknowledged (enqueue had not returned), so it is
- * ignored. Anything else that does not parse is corruption.
+ * Parses a journal file (v3, or the first format v1/v2). A last line without
+ * its newline is a write torn by a crash: it was never acknowledged (enqueue
+ * had not returned), so it is ignored. Anything else that does not parse is
+ * corruption.
  * @throws {JournalError} the file is corrupt (its reason in the message).
  */
 export function parseJournal(text: string, fileName: string): JournalContents {
@@ -129,12 +178,24 @@ export function parseJournal(text: string, fileName: string): JournalContents {
     }
   };
   if (lines.length === 0) throw fail(1, 'no call header');
-  const header = headerRecord.safeParse(parseLine(0));
-  if (!header.success) throw fail(1, `bad call header: ${header.error.message}`, header.error);
-  const { callSid, businessId, leadId, direction } = header.data;
-  const streamSid = header.data.streamSid ?? null;
+  const first = parseLine(0);
+  const current = headerRecord.safeParse(first);
+  const legacy = current.success ? undefined : legacyHeaderRecord.safeParse(first);
+  if (!current.success && !legacy?.success) {
+    throw fail(1, `bad call header: ${describeZodError(current.error)}`, current.error);
+  }
+  const header: CallHeader = current.success
+    ? { callSid: current.data.callSid, streamSid: current.data.streamSid, tenantId: current.data.tenantId, bindings: current.data.bindings }
+    : {
+        callSid: legacy!.data!.callSid,
+        streamSid: legacy!.data!.streamSid ?? null,
+        tenantId: legacy!.data!.businessId,
+        bindings: { leadId: legacy!.data!.leadId, direction: legacy!.data!.direction },
+      };
+  const prefix = header.streamSid ?? header.callSid;
 
   const writes: BufferedWrite[] = [];
+  const legacyWrites: LegacyWrite[] = [];
   let flushed = false;
   for (let index = 1; index < lines.length; index++) {
     const record = parseLine(index);
@@ -142,10 +203,19 @@ export function parseJournal(text: string, fileName: string): JournalContents {
       flushed = true;
       continue;
     }
-    const write = writeRecord.safeParse(record);
-    if (!write.success) throw fail(index + 1, `bad write: ${write.error.message}`, write.error);
-    if (write.data.seq !== writes.length + 1) throw fail(index + 1, `seq ${write.data.seq} out of order`);
-    writes.push({ seq: write.data.seq, idempotencyKey: idempotencyKey(streamSid ?? callSid, write.data.seq), op: write.data.op });
+    const expectedSeq = writes.length + legacyWrites.length + 1;
+    if (current.success) {
+      const write = writeRecord.safeParse(record);
+      if (!write.success) throw fail(index + 1, `bad write: ${describeZodError(write.error)}`, write.error);
+      if (write.data.seq !== expectedSeq) throw fail(index + 1, `seq ${write.data.seq} out of order`);
+      writes.push({ seq: write.data.seq, idempotencyKey: idempotencyKey(prefix, write.data.seq), op: write.data.op, row: write.data.row as Row });
+    } else {
+      const write = legacyWriteRecord.safeParse(record);
+      if (!write.success) throw fail(index + 1, `bad write: ${describeZodError(write.error)}`, write.error);
+      if (write.data.seq !== expectedSeq) throw fail(index + 1, `seq ${write.data.seq} out of order`);
+      const { kind, ...data } = write.data.op;
+      legacyWrites.push({ seq: write.data.seq, idempotencyKey: idempotencyKey(prefix, write.data.seq), name: kind, data: data as Record<string, JsonValue> });
+    }
   }
-  return { header: { callSid, streamSid, businessId, leadId, direction }, writes, flushed };
+  return { header, writes, legacyWrites, flushed };
 }

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { metrics, type Counter } from '@opentelemetry/api';
 import type { Logger } from '../telemetry/logger.js';
-import { FSYNC_POLICIES, type FsyncPolicy } from '../config.js';
+import { DEFAULTS, FSYNC_POLICIES, type FsyncPolicy } from '../defaults.js';
 import { ConfigError, JournalError } from '../errors.js';
 import { CallJournal, type JournalHost } from './call-journal.js';
 import { freeJournalPath, headerLine, type CallHeader } from './journal-file.js';
@@ -74,12 +74,12 @@ export class Journal {
   private closed = false;
 
   constructor(options: JournalOptions) {
-    const fsync = options.fsync ?? 'interval';
+    const fsync = options.fsync ?? DEFAULTS.journalFsync;
     if (!FSYNC_POLICIES.includes(fsync)) {
       throw new ConfigError(`Journal fsync must be one of ${FSYNC_POLICIES.join(', ')} (received ${JSON.stringify(fsync)})`);
     }
-    const fsyncIntervalMs = positiveInteger('fsyncIntervalMs', options.fsyncIntervalMs ?? 1000);
-    this.maxOpenCalls = positiveInteger('maxOpenCalls', options.maxOpenCalls ?? 10_000);
+    const fsyncIntervalMs = positiveInteger('fsyncIntervalMs', options.fsyncIntervalMs ?? DEFAULTS.journalFsyncIntervalMs);
+    this.maxOpenCalls = positiveInteger('maxOpenCalls', options.maxOpenCalls ?? DEFAULTS.journalMaxOpenCalls);
     if (typeof options.dir !== 'string' || options.dir === '') {
       throw new ConfigError(`Journal dir must be a directory path (received ${JSON.stringify(options.dir)})`);
     }

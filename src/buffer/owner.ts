@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { isAlive } from '../db/embedded-postgres.js';
+import { isAlive, startTimeOf } from '../process-liveness.js';
 
 /**
  * Which process owns a journal file: its pid and its start time (clock
@@ -32,16 +31,4 @@ export function isOwnerAlive(owner: Owner): boolean {
   if (owner.startTime === 0) return true;
   const startTime = startTimeOf(owner.pid);
   return startTime === undefined || startTime === owner.startTime;
-}
-
-function startTimeOf(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // "pid (comm) state ppid ...": comm may hold spaces; starttime is field 22, the 20th after comm.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const value = Number(fields[19]);
-    return Number.isSafeInteger(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
 }

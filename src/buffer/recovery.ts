@@ -6,6 +6,7 @@ import { freeJournalPath, JOURNAL_SUFFIX, parseJournal, parseJournalFileName } f
 import type { Owner } from './owner.js';
 import { isOwnerAlive } from './owner.js';
 import { WriteBuffer } from './write-buffer.js';
+import type { WriteOperations } from './write-operation.js';
 
 /** A journal file left by a process that is gone. */
 export interface OrphanJournal {
@@ -64,7 +65,7 @@ export type TakenOrphan =
  * Claims an orphan for `journal`'s process and reads it.
  * @returns undefined when another recoverer claimed it first.
  */
-export function takeOrphan(orphan: OrphanJournal, journal: Journal): TakenOrphan | undefined {
+export function takeOrphan(orphan: OrphanJournal, journal: Journal, operations: WriteOperations): TakenOrphan | undefined {
   const claimed = claimOrphan(orphan, journal.owner);
   if (!claimed) return undefined;
   const text = fs.readFileSync(claimed, 'utf8');
@@ -76,9 +77,15 @@ export function takeOrphan(orphan: OrphanJournal, journal: Journal): TakenOrphan
     return { kind: 'unreadable', error, text, path: claimed };
   }
   const file = journal.adopt(claimed);
-  if (contents.flushed || contents.writes.length === 0) {
+  if (contents.flushed || contents.writes.length + contents.legacyWrites.length === 0) {
     file.remove();
     return { kind: 'empty' };
   }
-  return { kind: 'replay', buffer: WriteBuffer.restore(contents, file) };
+  try {
+    return { kind: 'replay', buffer: WriteBuffer.restore(contents, file, operations) };
+  } catch (error) {
+    // A first-format write whose operation is not declared (or no longer validates).
+    if (!(error instanceof JournalError)) throw error;
+    return { kind: 'unreadable', error, text, path: claimed };
+  }
 }

@@ -1,18 +1,16 @@
-import { callIdsSchema, sidSchema } from '../context/call-ids.js';
+import { z } from 'zod';
+import { callSidSchema, sidSchema } from '../context/call-ids.js';
+import { ConfigError, InvalidWriteError, JournalError, TenantMismatchError, WriteBufferClosedError, WriteBufferFullError } from '../errors.js';
+import { DEFAULTS } from '../defaults.js';
 import { describeZodError } from '../zod-error.js';
-import { ConfigError, InvalidWriteError, JournalError, WriteBufferClosedError, WriteBufferFullError } from '../errors.js';
 import type { CallJournal } from './call-journal.js';
 import type { Journal } from './journal.js';
-import { idempotencyKey, type CallHeader, type JournalContents } from './journal-file.js';
-import {
-  writeOperationSchema,
-  type BufferedWrite,
-  type FinalCallStatus,
-  type LeadFields,
-  type WriteOperationInput,
-} from './operations.js';
+import { idempotencyKey, type BufferedWrite, type CallHeader, type JournalContents, type TenantId } from './journal-file.js';
+import type { JsonValue, Row, WriteInput, WriteOperations } from './write-operation.js';
 
-export interface WriteBufferOptions {
+export interface WriteBufferOptions<TOps extends WriteOperations = WriteOperations> {
+  /** The operations the app declared (checked by {@link validateWriteOperations} where the layer is built). */
+  operations: TOps;
   callSid: string;
   /**
    * The stream the writes come from: idempotency keys are
@@ -20,12 +18,10 @@ export interface WriteBufferOptions {
    * it) never collide. Default none: keys are `<callSid>:<seq>`.
    */
   streamSid?: string | null;
-  /** The call's business: every write is bound to it. */
-  businessId: number | string;
-  /** The call's lead (from its CallContext); lead updates need one. */
-  leadId?: number | string | null;
-  /** For the call log row if the call is not in call_logs yet. Default `inbound`. */
-  direction?: 'inbound' | 'outbound';
+  /** The call's tenant: every row is bound to it. A string or a number, as the app's tenant schema gives it. */
+  tenantId: TenantId;
+  /** Values fixed at call start that rows may use (journaled with the call). Default none. */
+  bindings?: Readonly<Record<string, JsonValue>>;
   /** Most operations the call may buffer; past it enqueue throws {@link WriteBufferFullError}. Default 1000. */
   maxOperations?: number;
   /**
@@ -51,17 +47,19 @@ export interface EnqueuedWrite extends BufferedWrite {
   readonly journaled: boolean;
 }
 
-const DEFAULT_MAX_OPERATIONS = 1000;
+const tenantIdSchema = z.union([z.string().min(1).max(200), z.number().finite()]);
+const bindingsSchema = z.record(z.string(), z.json());
 
 /**
- * The writes of one live call, held until the call ends and
- * {@link flush} writes them in one transaction. Enqueueing is synchronous
- * and never touches the database: it validates the operation (a bad one
- * throws {@link InvalidWriteError} and changes nothing), numbers it, and
- * appends it to the journal.
+ * The writes of one live call, held until the call ends and the flush
+ * writes them in one transaction. Enqueueing is synchronous and never
+ * touches the database: it validates the input with the operation's schema
+ * (a bad one throws {@link InvalidWriteError} and changes nothing), builds
+ * the row with the tenant bound, numbers it, and appends it to the journal.
  */
-export class WriteBuffer {
+export class WriteBuffer<TOps extends WriteOperations = WriteOperations> {
   readonly call: CallHeader;
+  readonly operations: TOps;
   readonly maxOperations: number;
   private journal: CallJournal | undefined;
   private readonly journalRoot: Journal | undefined;
@@ -70,73 +68,105 @@ export class WriteBuffer {
   private readonly buffered: EnqueuedWrite[] = [];
   private isClosed = false;
 
-  constructor(options: WriteBufferOptions) {
-    const ids = callIdsSchema.safeParse(options);
-    if (!ids.success) throw new ConfigError(`WriteBuffer options: ${describeZodError(ids.error)}`, { cause: ids.error });
-    const direction = options.direction ?? 'inbound';
-    if (direction !== 'inbound' && direction !== 'outbound') {
-      throw new ConfigError(`WriteBuffer options: direction must be inbound or outbound (received ${JSON.stringify(direction)})`);
-    }
-    this.maxOperations = options.maxOperations ?? DEFAULT_MAX_OPERATIONS;
-    if (!Number.isInteger(this.maxOperations) || this.maxOperations <= 0) {
-      throw new ConfigError(
-        `WriteBuffer options: maxOperations must be a positive integer (received ${JSON.stringify(options.maxOperations)})`,
-      );
-    }
+  constructor(options: WriteBufferOptions<TOps>) {
+    const fail = (what: string) => new ConfigError(`WriteBuffer options: ${what}`);
+    const callSid = callSidSchema.safeParse(options.callSid);
+    if (!callSid.success) throw fail(`callSid ${describeZodError(callSid.error)} (received ${JSON.stringify(options.callSid)})`);
     const streamSid = options.streamSid ?? null;
     if (streamSid !== null && !sidSchema.safeParse(streamSid).success) {
-      throw new ConfigError(`WriteBuffer options: streamSid must be 1-64 printable ASCII characters (received ${JSON.stringify(streamSid)})`);
+      throw fail(`streamSid must be 1-64 printable ASCII characters (received ${JSON.stringify(streamSid)})`);
     }
-    this.call = Object.freeze({ ...ids.data, streamSid, direction });
+    if (!tenantIdSchema.safeParse(options.tenantId).success) throw fail(`tenantId must be a string or a number (received ${JSON.stringify(options.tenantId)})`);
+    const bindings = bindingsSchema.safeParse(options.bindings ?? {});
+    if (!bindings.success) throw fail(`bindings must be JSON values: ${describeZodError(bindings.error)}`);
+    if (typeof options.operations !== 'object' || options.operations === null) throw fail('operations are required');
+    this.maxOperations = options.maxOperations ?? DEFAULTS.writeBufferMaxOperations;
+    if (!Number.isInteger(this.maxOperations) || this.maxOperations <= 0) {
+      throw fail(`maxOperations must be a positive integer (received ${JSON.stringify(options.maxOperations)})`);
+    }
+    this.operations = options.operations;
+    this.call = Object.freeze({ callSid: callSid.data, streamSid, tenantId: options.tenantId, bindings: Object.freeze({ ...bindings.data }) });
     this.onJournalFailure = options.onJournalFailure;
     this.journalRoot = options.journal;
     this.journal = options.journal?.openCall(this.call);
   }
 
   /**
-   * A closed buffer holding what a journal file says (recovery).
+   * A closed buffer holding what a journal file says (recovery). Writes of a
+   * first-format journal are turned into rows by the operations of their names.
+   * @throws {JournalError} a first-format write names no declared operation, or no longer validates.
    * @internal
    */
-  static restore(contents: JournalContents, file: CallJournal): WriteBuffer {
-    const buffer = new WriteBuffer({ ...contents.header, maxOperations: Math.max(1, contents.writes.length) });
+  static restore<TOps extends WriteOperations>(contents: JournalContents, file: CallJournal, operations: TOps): WriteBuffer<TOps> {
+    const writes = contents.writes.length + contents.legacyWrites.length;
+    const buffer = new WriteBuffer({ ...contents.header, operations, maxOperations: Math.max(1, writes) });
     buffer.journal = file;
-    buffer.buffered.push(...contents.writes.map((write) => Object.freeze({ ...write, journaled: true })));
+    const restored: EnqueuedWrite[] = contents.writes.map((write) => Object.freeze({ ...write, journaled: true }));
+    for (const legacy of contents.legacyWrites) {
+      if (!Object.hasOwn(operations, legacy.name)) {
+        throw new JournalError(`journal of call ${contents.header.callSid}: write ${legacy.seq} is a ${legacy.name}, and no operation of that name is declared`);
+      }
+      try {
+        const row = buffer.rowOf(legacy.name, legacy.data);
+        restored.push(Object.freeze({ seq: legacy.seq, idempotencyKey: legacy.idempotencyKey, op: legacy.name, row, journaled: true }));
+      } catch (error) {
+        throw new JournalError(`journal of call ${contents.header.callSid}: write ${legacy.seq} (${legacy.name}) no longer validates: ${(error as Error).message}`, { cause: error });
+      }
+    }
+    buffer.buffered.push(...restored.sort((a, b) => a.seq - b.seq));
     buffer.isClosed = true;
     return buffer;
   }
 
   /**
-   * Validates, numbers, journals and buffers one operation. Synchronous.
-   * @throws {InvalidWriteError} the operation is invalid (the message names the field).
+   * Validates the input with the operation's schema, builds its row (the
+   * tenant bound), numbers, journals and buffers it. Synchronous.
+   * @throws {InvalidWriteError} no such operation, or the input or its row is invalid (the message names the field).
    * @throws {WriteBufferFullError} `maxOperations` are buffered.
    * @throws {WriteBufferClosedError} the buffer is closed (the call ended).
    * In every case nothing was buffered. A journal that cannot take the
    * write does not fail it: it is buffered in memory (`journaled: false`)
    * and `onJournalFailure` is told, once.
    */
-  enqueue(input: WriteOperationInput): EnqueuedWrite {
+  enqueue<K extends keyof TOps & string>(name: K, input: WriteInput<TOps[K]>): EnqueuedWrite {
     const { callSid } = this.call;
     if (this.isClosed) throw new WriteBufferClosedError(`the write buffer of call ${callSid} is closed`);
     if (this.buffered.length >= this.maxOperations) {
       throw new WriteBufferFullError(`the write buffer of call ${callSid} holds ${this.maxOperations} operations (maxOperations)`);
     }
-    const parsed = writeOperationSchema.safeParse(input);
-    if (!parsed.success) {
-      const kind = typeof input === 'object' && input !== null && typeof input.kind === 'string' ? input.kind : 'operation';
-      throw new InvalidWriteError(`invalid ${kind} for call ${callSid}: ${describeZodError(parsed.error)}`, {
-        cause: parsed.error,
-      });
-    }
-    let op = parsed.data;
-    if (op.kind === 'updateLead' && this.call.leadId === null) {
-      throw new InvalidWriteError(`invalid updateLead for call ${callSid}: the call has no lead (leadId)`);
-    }
-    if (op.kind === 'callOutcome' && op.endedAt === undefined) op = { ...op, endedAt: new Date().toISOString() };
+    const row = this.rowOf(name, input);
     const seq = this.buffered.length + 1;
-    const write: BufferedWrite = Object.freeze({ seq, idempotencyKey: idempotencyKey(this.call.streamSid ?? callSid, seq), op });
+    const write: BufferedWrite = { seq, idempotencyKey: idempotencyKey(this.call.streamSid ?? callSid, seq), op: name, row };
     const enqueued: EnqueuedWrite = Object.freeze({ ...write, journaled: this.journalWrite(write) });
     this.buffered.push(enqueued);
     return enqueued;
+  }
+
+  /** The row an operation writes for this input: validated, JSON only, the tenant bound. */
+  private rowOf(name: string, input: unknown): Row {
+    const { callSid } = this.call;
+    const op = Object.hasOwn(this.operations, name) ? this.operations[name] : undefined;
+    if (!op) throw new InvalidWriteError(`no write operation ${JSON.stringify(name)} is declared (call ${callSid})`);
+    const parsed = op.schema.safeParse(input);
+    if (!parsed.success) {
+      throw new InvalidWriteError(`invalid ${name} for call ${callSid}: ${describeZodError(parsed.error)}`, { cause: parsed.error });
+    }
+    let built: Record<string, JsonValue | undefined>;
+    try {
+      built = op.row(parsed.data, this.call);
+    } catch (error) {
+      throw new InvalidWriteError(`invalid ${name} for call ${callSid}: ${(error as Error).message}`, { cause: error });
+    }
+    const row: Record<string, JsonValue> = {};
+    for (const [column, value] of Object.entries(built)) if (value !== undefined) row[column] = value;
+    const json = bindingsSchema.safeParse(row);
+    if (!json.success) throw new InvalidWriteError(`invalid ${name} for call ${callSid}: its row is not JSON: ${describeZodError(json.error)}`);
+    const given = row[op.tenantColumn];
+    if (given !== undefined && given !== null && String(given) !== String(this.call.tenantId)) {
+      throw new TenantMismatchError(`${name} for call ${callSid}: ${op.tenantColumn} ${JSON.stringify(given)} is not the call's tenant`);
+    }
+    row[op.tenantColumn] = this.call.tenantId;
+    return Object.freeze(row);
   }
 
   /** Appends to the journal unless it failed before (after a failed append the file may end torn: no more appends). */
@@ -197,26 +227,6 @@ export class WriteBuffer {
       // Both files replay the same keys: a leftover partial one changes nothing.
     }
     return true;
-  }
-
-  /** Updates fields of the call's lead (null clears a field). */
-  updateLead(fields: LeadFields): EnqueuedWrite {
-    return this.enqueue({ kind: 'updateLead', fields });
-  }
-
-  /** Books an appointment for the call's lead; `endsAt` must be after `startsAt`. */
-  createAppointment(appointment: { startsAt: Date | string; endsAt: Date | string; title: string }): EnqueuedWrite {
-    return this.enqueue({ kind: 'createAppointment', ...appointment });
-  }
-
-  /** Merges `state` into the call session's state (top-level keys) and/or sets its summary. */
-  updateSession(update: { state?: Record<string, unknown>; summary?: string | null }): EnqueuedWrite {
-    return this.enqueue({ kind: 'updateSession', ...update } as WriteOperationInput);
-  }
-
-  /** The call's final status and duration, for its call log. */
-  recordOutcome(outcome: { status: FinalCallStatus; durationSeconds: number; endedAt?: Date | string }): EnqueuedWrite {
-    return this.enqueue({ kind: 'callOutcome', ...outcome });
   }
 
   /** Takes no more operations; closes the journal file (it stays until flushed). Idempotent. */

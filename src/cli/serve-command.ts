@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
-import { naiveReceptionistAgent } from '../app/naive-agent.js';
-import { receptionistAgent } from '../app/receptionist-agent.js';
-import { installProcessPolicy } from '../app/process-policy.js';
-import { serve, settlesWithin, SHUTDOWN_GRACE_MS } from '../app/serve.js';
+import { naiveReceptionistAgent } from '../app/reference/naive-agent.js';
+import { receptionistAgent } from '../app/reference/agent.js';
+import { installProcessPolicy } from '../app/reference/process-policy.js';
+import { serve, settlesWithin, SHUTDOWN_GRACE_MS } from '../app/reference/serve.js';
 import { loadConfig } from '../config.js';
 import { createLogger } from '../telemetry/logger.js';
 import { activeTelemetry } from '../telemetry/sdk.js';

@@ -13,16 +13,7 @@ export const sidSchema = z.string().regex(/^[\x21-\x7E]{1,64}$/, 'must be 1-64 p
 export const callSidSchema = sidSchema;
 
 /** A serial id: a positive 32-bit integer, given as a number or a string of digits (stream parameters are strings). */
-export const rowIdSchema = z
+export const positiveIntegerId = z
   .union([z.number(), z.string().regex(/^\d{1,10}$/, 'must be a positive integer').transform(Number)])
   .pipe(z.number().int('must be a positive integer').min(1, 'must be a positive integer').max(2_147_483_647, 'must be at most 2147483647'));
 
-/** What identifies a call: its sid, its business (the tenant), and for an outbound call its lead. */
-export const callIdsSchema = z.object({
-  callSid: callSidSchema,
-  businessId: rowIdSchema,
-  leadId: rowIdSchema.nullish().transform((value) => value ?? null),
-});
-
-export type CallIdsInput = z.input<typeof callIdsSchema>;
-export type CallIds = z.output<typeof callIdsSchema>;

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Knex } from 'knex';
-import { DatabaseUnavailableError } from '../errors.js';
+import { DatabaseUnavailableError } from './errors.js';
 import { maskConnectionString } from './connection-string.js';
 import { EmbeddedPostgres } from './embedded-postgres.js';
 import { createKnex } from './knex.js';

@@ -1,11 +1,14 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { constants as fsConstants, readFileSync } from 'node:fs';
+import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { EmbeddedPostgresError } from '../errors.js';
+import { EmbeddedPostgresError } from './errors.js';
+import { isAlive } from '../process-liveness.js';
+
+export { isAlive };
 import { reachableBinaries, reachableDataDir } from './reachable-paths.js';
 import { findSystemUser, type SystemUser } from './system-user.js';
 
@@ -263,22 +266,6 @@ async function readPid(file: string): Promise<number | undefined> {
   const text = await fs.readFile(file, 'utf8').catch(() => undefined);
   const pid = Number.parseInt(text?.split('\n')[0] ?? '', 10);
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-}
-
-/** Whether `pid` runs. A zombie (exited, never reaped: some containers' pid 1 reaps nothing) does not. */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  try {
-    // /proc/<pid>/stat: "pid (comm) state ..."; comm may contain spaces or parentheses.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true; // no /proc (not Linux): trust kill(0)
-  }
 }
 
 async function exists(file: string): Promise<boolean> {

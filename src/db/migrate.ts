@@ -1,14 +1,10 @@
 import type { Knex } from 'knex';
 import * as initialSchema from './migrations/001_initial_schema.js';
-import * as streamClaims from './migrations/002_stream_claims.js';
 
 type Migration = Knex.Migration;
 
 /** Migrations in order, bundled with the code (no files read at run time). */
-const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
-  ['001_initial_schema', initialSchema],
-  ['002_stream_claims', streamClaims],
-];
+const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [['001_initial_schema', initialSchema]];
 
 const migrationSource: Knex.MigrationSource<string> = {
   getMigrations: async () => MIGRATIONS.map(([name]) => name),

@@ -1,5 +1,5 @@
 import fs from 'node:fs/promises';
-import { EmbeddedPostgresError } from '../errors.js';
+import { EmbeddedPostgresError } from './errors.js';
 
 export interface SystemUser {
   name: string;

@@ -20,8 +20,15 @@ export const Attributes = {
   CONNECTION_SETUP: 'live_call.connection_setup',
   CALL_SID: 'call.sid',
   STREAM_SID: 'call.stream_sid',
+  /** The call's tenant (the reference app's business), always a string. */
   BUSINESS_ID: 'business.id',
   DIRECTION: 'call.direction',
+  /** On media_stream: statements the load phase ran past the one it may run (see MediaSession.checkLoadPhase). */
+  LOAD_EXTRA_STATEMENTS: 'call.db.load_extra_statements',
+  /** On call.flush: operations buffered. */
+  CALL_WRITES: 'call.writes',
+  /** On call.flush: statements between BEGIN and COMMIT. */
+  CALL_FLUSH_STATEMENTS: 'call.flush.statements',
   QUERIES_LOAD: 'call.db.queries.load',
   QUERIES_LIVE: 'call.db.queries.live',
   QUERIES_FLUSH: 'call.db.queries.flush',

@@ -1,6 +1,6 @@
 import { diag, metrics, SpanStatusCode, type Context, type Counter } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
-import type { GuardMode } from '../config.js';
+import type { GuardMode } from '../defaults.js';
 import { LiveCallDbAccessError } from '../errors.js';
 import { Attributes, Events, INSTRUMENTATION_NAME, Metrics } from './attributes.js';
 import { phaseOf, type CallDbReport, type CallPhase } from './call-db-report.js';

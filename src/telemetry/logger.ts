@@ -1,6 +1,6 @@
 import { trace } from '@opentelemetry/api';
 import pino, { type Logger } from 'pino';
-import type { LogLevel } from '../config.js';
+import type { LogLevel } from '../defaults.js';
 
 export type { Logger };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { audioChunks, decodeSample, encodeSample, FRAME_BYTES, rmsLevel, tones } from '../../src/app/audio/mulaw.js';
-import { VoiceActivityDetector } from '../../src/app/audio/voice-activity.js';
+import { VoiceActivityDetector } from '../../src/app/reference/voice-activity.js';
 
 describe('µ-law', () => {
   it('round-trips samples within the codec step', () => {

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serve } from '../../src/app/serve.js';
+import { serve } from '../../src/app/reference/serve.js';
 import { loadConfig } from '../../src/config.js';
 import { DEMO_NUMBERS } from '../../src/db/seed.js';
 import { TwilioStreamClient } from '../../src/sim/twilio-stream-client.js';
@@ -104,11 +104,11 @@ describe('failure modes: agents that fail', () => {
         // An async handler whose promise rejects: the call goes on, nothing is unhandled.
         onDtmf: async (digit) => {
           if (digit === '9') throw new Error('agent bug');
-          call.writes.updateSession({ state: { digit } });
+          call.writes.enqueue('updateSession', { state: { digit } });
           call.mark('noted');
         },
         onStop: () => {
-          call.writes.recordOutcome({ status: 'completed', durationSeconds: 1 });
+          call.writes.enqueue('callOutcome', { status: 'completed', durationSeconds: 1 });
         },
       }),
     });

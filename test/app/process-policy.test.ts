@@ -4,7 +4,7 @@ import { spawnNode } from '../helpers/processes.js';
 /** A process with the serving policy installed, then a rejection nobody handles, then an exception nobody catches. */
 const CHILD = `
 import pino from 'pino';
-import { installProcessPolicy } from './src/app/process-policy.ts';
+import { installProcessPolicy } from './src/app/reference/process-policy.ts';
 const logger = pino({ level: 'info' });
 installProcessPolicy({
   logger,

@@ -8,7 +8,8 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Flusher } from '../../src/buffer/flusher.js';
 import { Journal } from '../../src/buffer/journal.js';
-import { WriteBuffer } from '../../src/buffer/write-buffer.js';
+import { ReceptionistBuffer } from '../helpers/receptionist-buffer.js';
+import { receptionistWrites } from '../../src/app/reference/operations.js';
 import { EmbeddedPostgres } from '../../src/db/embedded-postgres.js';
 import { createKnex } from '../../src/db/knex.js';
 import { migrate } from '../../src/db/migrate.js';
@@ -49,10 +50,10 @@ describe('a flush while the database is stopped', () => {
 
   it('lands exactly once after the database comes back; no call loses data', async () => {
     const journal = new Journal({ dir: path.join(root, 'journal'), fsync: 'none' });
-    const flusher = new Flusher({ knex, journal, logger: pino({ level: 'silent' }), retryInitialDelayMs: 20, retryMaxDelayMs: 200 });
+    const flusher = new Flusher({ knex, operations: receptionistWrites, journal, logger: pino({ level: 'silent' }), retryInitialDelayMs: 20, retryMaxDelayMs: 200 });
     try {
       const buffers = ['CA_STOP_1', 'CA_STOP_2', 'CA_STOP_3'].map((callSid, i) => {
-        const buffer = new WriteBuffer({ callSid, businessId: t.a, leadId: t.aLead, journal });
+        const buffer = new ReceptionistBuffer({ callSid, businessId: t.a, leadId: t.aLead, journal });
         buffer.createAppointment({ startsAt: `2030-04-0${i + 1}T10:00:00Z`, endsAt: `2030-04-0${i + 1}T11:00:00Z`, title: callSid });
         buffer.updateSession({ state: { i }, summary: callSid });
         buffer.recordOutcome({ status: 'completed', durationSeconds: 30 + i });

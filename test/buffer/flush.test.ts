@@ -1,8 +1,8 @@
 import { trace } from '@opentelemetry/api';
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { flush } from '../../src/buffer/flush.js';
-import { WriteBuffer } from '../../src/buffer/write-buffer.js';
+import { flush, type FlushResult } from '../../src/buffer/flush.js';
+import { ReceptionistBuffer } from '../helpers/receptionist-buffer.js';
 import { createKnex } from '../../src/db/knex.js';
 import { TenantMismatchError } from '../../src/errors.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
@@ -10,8 +10,8 @@ import { startPgWireCounter, type PgWireCounter } from '../helpers/pg-wire-count
 import { pgSpans, spanExporter } from '../helpers/spans.js';
 import { insertTenants, snapshot, type Tenants } from './fixture-data.js';
 
-function fullBuffer(callSid: string, businessId: number, leadId: number | null): WriteBuffer {
-  const buffer = new WriteBuffer({ callSid, businessId, leadId });
+function fullBuffer(callSid: string, businessId: number, leadId: number | null): ReceptionistBuffer {
+  const buffer = new ReceptionistBuffer({ callSid, businessId, leadId });
   if (leadId !== null) {
     buffer.updateLead({ customerName: 'Dana' });
     buffer.updateLead({ phone: '+15550009999', customerName: 'Dana Levi' });
@@ -23,6 +23,9 @@ function fullBuffer(callSid: string, businessId: number, leadId: number | null):
   buffer.recordOutcome({ status: 'completed', durationSeconds: 95, endedAt: '2030-01-01T10:00:00Z' });
   return buffer;
 }
+
+const tablesOf = (result: FlushResult) => result.statements.map((statement) => statement.table);
+const appointmentsInserted = (result: FlushResult) => result.statements.find((statement) => statement.op === 'createAppointment')?.affected ?? 0;
 
 describe('flush', () => {
   let db: TestDatabase;
@@ -53,14 +56,14 @@ describe('flush', () => {
       }
     });
     const sql = wire.statements().map((s) => s.sql.trim().split(/\s+/).slice(0, 3).join(' ').toLowerCase());
-    expect(sql).toEqual(['begin;', 'update "leads" set', 'insert into "appointments"', 'insert into call_sessions', 'insert into call_logs', 'commit;']);
-    expect(result.tables).toEqual(['leads', 'appointments', 'call_sessions', 'call_logs']);
-    expect(result.appointmentsInserted).toBe(2);
+    expect(sql).toEqual(['begin;', 'update "leads" as', 'insert into "appointments"', 'insert into "call_sessions"', 'insert into "call_logs"', 'commit;']);
+    expect(tablesOf(result)).toEqual(['leads', 'appointments', 'call_sessions', 'call_logs']);
+    expect(appointmentsInserted(result)).toBe(2);
 
     const flushSpan = spanExporter()
       .getFinishedSpans()
       .find((span) => span.name === 'call.flush' && span.spanContext().traceId === traceId)!;
-    expect(flushSpan.attributes).toMatchObject({ 'call.sid': 'CA_FLUSH_1', 'business.id': t.a, 'call.writes': 7 });
+    expect(flushSpan.attributes).toMatchObject({ 'call.sid': 'CA_FLUSH_1', 'business.id': String(t.a), 'call.writes': 7 });
     const queries = pgSpans(traceId).filter((span) => !span.name.includes('connect'));
     expect(queries).toHaveLength(6);
     expect(queries.every((span) => span.parentSpanContext?.spanId === flushSpan.spanContext().spanId)).toBe(true);
@@ -80,18 +83,18 @@ describe('flush', () => {
   });
 
   it('touches only the tables the writes need', async () => {
-    const buffer = new WriteBuffer({ callSid: 'CA_FLUSH_2', businessId: t.a });
+    const buffer = new ReceptionistBuffer({ callSid: 'CA_FLUSH_2', businessId: t.a });
     buffer.updateSession({ summary: 'hung up early' });
     wire.reset();
     const result = await flush(viaWire, buffer);
-    expect(result.tables).toEqual(['call_sessions']);
+    expect(tablesOf(result)).toEqual(['call_sessions']);
     expect(wire.statements()).toHaveLength(3);
   });
 
   it('an empty buffer issues no statement at all', async () => {
     wire.reset();
-    const result = await flush(viaWire, new WriteBuffer({ callSid: 'CA_FLUSH_EMPTY', businessId: t.a }));
-    expect(result.tables).toEqual([]);
+    const result = await flush(viaWire, new ReceptionistBuffer({ callSid: 'CA_FLUSH_EMPTY', businessId: t.a }));
+    expect(tablesOf(result)).toEqual([]);
     expect(wire.statements()).toHaveLength(0);
   });
 
@@ -100,13 +103,13 @@ describe('flush', () => {
     await flush(db.knex, buffer);
     const before = await snapshot(db.knex, 'CA_FLUSH_3');
     const again = await flush(db.knex, buffer);
-    expect(again.appointmentsInserted).toBe(0);
+    expect(appointmentsInserted(again)).toBe(0);
     expect(await snapshot(db.knex, 'CA_FLUSH_3')).toEqual(before);
   });
 
   it('merges session state into what is there', async () => {
     await db.knex('call_sessions').insert({ call_sid: 'CA_FLUSH_4', business_id: t.a, state: JSON.stringify({ kept: 1, step: 'old' }) });
-    const buffer = new WriteBuffer({ callSid: 'CA_FLUSH_4', businessId: t.a });
+    const buffer = new ReceptionistBuffer({ callSid: 'CA_FLUSH_4', businessId: t.a });
     buffer.updateSession({ state: { step: 'new' } });
     await flush(db.knex, buffer);
     const [row] = await db.knex('call_sessions').where({ call_sid: 'CA_FLUSH_4' });
@@ -115,17 +118,17 @@ describe('flush', () => {
 
   it("tenant-bound: a call of A given B's lead changes none of B's rows", async () => {
     const before = await snapshot(db.knex, 'CA_B_CALL');
-    const buffer = new WriteBuffer({ callSid: 'CA_TENANT_1', businessId: t.a, leadId: t.bLead });
+    const buffer = new ReceptionistBuffer({ callSid: 'CA_TENANT_1', businessId: t.a, leadId: t.bLead });
     buffer.updateLead({ customerName: 'Mallory', phone: '+15550006666' });
     const error = await flush(db.knex, buffer).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TenantMismatchError);
     expect(error).toMatchObject({ code: 'ERR_TENANT_MISMATCH' });
-    expect((error as Error).message).toMatch(/lead .* is not one of business/);
+    expect((error as Error).message).toMatch(/updateLead row\(s\) in leads are not tenant .*'s/);
     expect((await snapshot(db.knex, 'CA_B_CALL')).leads).toEqual(before.leads);
   });
 
   it("tenant-bound: B's lead in an appointment of A is refused by the composite foreign key", async () => {
-    const buffer = new WriteBuffer({ callSid: 'CA_TENANT_2', businessId: t.a, leadId: t.bLead });
+    const buffer = new ReceptionistBuffer({ callSid: 'CA_TENANT_2', businessId: t.a, leadId: t.bLead });
     buffer.createAppointment({ startsAt: '2030-01-07T09:00:00Z', endsAt: '2030-01-07T09:30:00Z', title: 'x' });
     await expect(flush(db.knex, buffer)).rejects.toMatchObject({ code: '23503' });
     expect(await db.knex('appointments').where({ call_sid: 'CA_TENANT_2' })).toEqual([]);
@@ -136,13 +139,13 @@ describe('flush', () => {
     await db.knex('call_sessions').insert({ call_sid: 'CA_B_CALL', business_id: t.b, lead_id: t.bLead, summary: 'B' });
     const before = await snapshot(db.knex, 'CA_B_CALL');
 
-    const outcome = new WriteBuffer({ callSid: 'CA_B_CALL', businessId: t.a });
+    const outcome = new ReceptionistBuffer({ callSid: 'CA_B_CALL', businessId: t.a });
     outcome.recordOutcome({ status: 'failed', durationSeconds: 1 });
-    await expect(flush(db.knex, outcome)).rejects.toThrow(/call log CA_B_CALL is not one of business/);
+    await expect(flush(db.knex, outcome)).rejects.toThrow(/CA_B_CALL: 1 callOutcome row\(s\) in call_logs are not tenant/);
 
-    const session = new WriteBuffer({ callSid: 'CA_B_CALL', businessId: t.a });
+    const session = new ReceptionistBuffer({ callSid: 'CA_B_CALL', businessId: t.a });
     session.updateSession({ state: { hijacked: true }, summary: 'A' });
-    await expect(flush(db.knex, session)).rejects.toThrow(/call session CA_B_CALL is not one of business/);
+    await expect(flush(db.knex, session)).rejects.toThrow(/CA_B_CALL: 1 updateSession row\(s\) in call_sessions are not tenant/);
 
     expect(await snapshot(db.knex, 'CA_B_CALL')).toEqual(before);
   });
@@ -150,10 +153,10 @@ describe('flush', () => {
   it('rolls back everything when a later statement fails', async () => {
     // call_sessions is written first and succeeds; call_logs then finds B's call with this sid.
     await db.knex('call_logs').insert({ call_sid: 'CA_ROLLBACK', business_id: t.b, status: 'in-progress' });
-    const buffer = new WriteBuffer({ callSid: 'CA_ROLLBACK', businessId: t.a });
+    const buffer = new ReceptionistBuffer({ callSid: 'CA_ROLLBACK', businessId: t.a });
     buffer.updateSession({ summary: 'should not stay' });
     buffer.recordOutcome({ status: 'completed', durationSeconds: 3 });
-    await expect(flush(db.knex, buffer)).rejects.toThrow(/call log CA_ROLLBACK/);
+    await expect(flush(db.knex, buffer)).rejects.toThrow(/CA_ROLLBACK: 1 callOutcome row\(s\) in call_logs are not tenant/);
     expect(await db.knex('call_sessions').where({ call_sid: 'CA_ROLLBACK' })).toEqual([]);
   });
 });

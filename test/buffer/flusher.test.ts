@@ -10,7 +10,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { DeadLetter } from '../../src/buffer/dead-letter.js';
 import { Flusher, type FlusherOptions } from '../../src/buffer/flusher.js';
 import { Journal } from '../../src/buffer/journal.js';
-import { WriteBuffer } from '../../src/buffer/write-buffer.js';
+import { ReceptionistBuffer } from '../helpers/receptionist-buffer.js';
+import { receptionistWrites } from '../../src/app/reference/operations.js';
 import { createKnex } from '../../src/db/knex.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { startPgWireCounter, type PgWireCounter } from '../helpers/pg-wire-counter.js';
@@ -66,7 +67,7 @@ describe('Flusher', () => {
   function setup(options: Partial<FlusherOptions> = {}) {
     const journal = new Journal({ dir, fsync: 'none' });
     const { logger, lines } = logLines();
-    const flusher = new Flusher({ knex: db.knex, journal, logger, retryInitialDelayMs: 5, retryMaxDelayMs: 50, ...options });
+    const flusher = new Flusher({ knex: db.knex, operations: receptionistWrites, journal, logger, retryInitialDelayMs: 5, retryMaxDelayMs: 50, ...options });
     cleanups.push(
       () => flusher.stop(),
       () => journal.close(),
@@ -80,7 +81,7 @@ describe('Flusher', () => {
 
   it('a flushed call lands once and its journal file is gone', async () => {
     const { journal, flusher } = setup();
-    const buffer = new WriteBuffer({ callSid: 'CA_F1', businessId: t.a, leadId: t.aLead, journal });
+    const buffer = new ReceptionistBuffer({ callSid: 'CA_F1', businessId: t.a, leadId: t.aLead, journal });
     buffer.createAppointment(appointment(1));
     expect(journalFiles()).toHaveLength(1);
     const outcome = await flusher.flush(buffer);
@@ -153,7 +154,7 @@ describe('Flusher', () => {
 
   it('leaves the journal of a live process alone', async () => {
     const { journal } = setup();
-    const buffer = new WriteBuffer({ callSid: 'CA_MINE', businessId: t.a, journal });
+    const buffer = new ReceptionistBuffer({ callSid: 'CA_MINE', businessId: t.a, journal });
     buffer.updateSession({ summary: 'still talking' });
     const other = setup();
     expect(await other.flusher.recover()).toMatchObject({ claimed: 0 });
@@ -175,7 +176,7 @@ describe('Flusher', () => {
 
     it('a flush while the database is down is retried until it lands, exactly once', async () => {
       const { journal, flusher } = setup({ knex: viaWire });
-      const buffer = new WriteBuffer({ callSid: 'CA_DOWN', businessId: t.a, leadId: t.aLead, journal });
+      const buffer = new ReceptionistBuffer({ callSid: 'CA_DOWN', businessId: t.a, leadId: t.aLead, journal });
       buffer.createAppointment(appointment(2));
       buffer.updateSession({ summary: 'booked' });
       wire.setRefusing(true);
@@ -198,7 +199,7 @@ describe('Flusher', () => {
 
     it('a connection cut in the middle of the transaction is retried; the writes land once', async () => {
       const { flusher } = setup({ knex: viaWire });
-      const buffer = new WriteBuffer({ callSid: 'CA_CUT', businessId: t.a, leadId: t.aLead });
+      const buffer = new ReceptionistBuffer({ callSid: 'CA_CUT', businessId: t.a, leadId: t.aLead });
       buffer.createAppointment(appointment(3));
       buffer.updateSession({ state: { cut: true } });
       let cut = false;
@@ -219,9 +220,9 @@ describe('Flusher', () => {
   it('a permanent failure is dead-lettered, counted and logged, and another call still lands', async () => {
     const { journal, flusher, lines } = setup();
     // B's lead in A's appointment: the composite foreign key refuses it, forever.
-    const doomed = new WriteBuffer({ callSid: 'CA_DOOMED', businessId: t.a, leadId: t.bLead, journal });
+    const doomed = new ReceptionistBuffer({ callSid: 'CA_DOOMED', businessId: t.a, leadId: t.bLead, journal });
     doomed.createAppointment(appointment(4, 'never'));
-    const fine = new WriteBuffer({ callSid: 'CA_FINE', businessId: t.a, leadId: t.aLead, journal });
+    const fine = new ReceptionistBuffer({ callSid: 'CA_FINE', businessId: t.a, leadId: t.aLead, journal });
     fine.createAppointment(appointment(4, 'fine'));
 
     const [bad, good] = await Promise.all([flusher.flush(doomed), flusher.flush(fine)]);
@@ -232,7 +233,7 @@ describe('Flusher', () => {
     const letter = JSON.parse(fs.readFileSync((bad as { file: string }).file, 'utf8')) as DeadLetter;
     expect(letter.reason).toMatch(/foreign key/);
     expect(letter.error.code).toBe('23503');
-    expect(letter.call).toMatchObject({ callSid: 'CA_DOOMED', businessId: t.a, leadId: t.bLead });
+    expect(letter.call).toMatchObject({ callSid: 'CA_DOOMED', tenantId: t.a, bindings: { leadId: t.bLead } });
     expect(letter.writes).toHaveLength(1);
     expect(journalFiles()).toEqual([]);
     expect(flusher.stats().deadLettered).toBe(1);
@@ -262,7 +263,7 @@ describe('Flusher', () => {
       () => knex.destroy(),
     );
     const { journal, flusher } = setup({ knex, retryInitialDelayMs: 60_000, retryMaxDelayMs: 60_000 });
-    const buffer = new WriteBuffer({ callSid: 'CA_DEFER', businessId: t.a, journal });
+    const buffer = new ReceptionistBuffer({ callSid: 'CA_DEFER', businessId: t.a, journal });
     buffer.updateSession({ summary: 'later' });
     const landing = flusher.flush(buffer);
     await once(flusher, 'retry');
@@ -276,9 +277,9 @@ describe('Flusher', () => {
     const meterProvider = new MeterProvider({ readers: [reader] });
     cleanups.push(() => meterProvider.shutdown());
     const { journal, flusher } = setup({ meterProvider });
-    const doomed = new WriteBuffer({ callSid: 'CA_METRIC', businessId: t.a, leadId: t.bLead, journal });
+    const doomed = new ReceptionistBuffer({ callSid: 'CA_METRIC', businessId: t.a, leadId: t.bLead, journal });
     doomed.createAppointment(appointment(6));
-    new WriteBuffer({ callSid: 'CA_METRIC_OPEN', businessId: t.a, journal });
+    new ReceptionistBuffer({ callSid: 'CA_METRIC_OPEN', businessId: t.a, journal });
     await flusher.flush(doomed);
 
     const { resourceMetrics } = await reader.collect();

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Journal } from '../../src/buffer/journal.js';
 import { parseJournal, parseJournalFileName } from '../../src/buffer/journal-file.js';
-import { WriteBuffer } from '../../src/buffer/write-buffer.js';
+import { ReceptionistBuffer } from '../helpers/receptionist-buffer.js';
 import { ConfigError, InvalidWriteError, JournalError } from '../../src/errors.js';
 
 describe('Journal', () => {
@@ -32,23 +32,23 @@ describe('Journal', () => {
 
   it.each(['write', 'interval', 'none'] as const)('fsync %s: each write is in the file when enqueue returns', (fsync) => {
     const journal = open({ fsync });
-    const buffer = new WriteBuffer({ callSid: 'CA_J1', businessId: 1, leadId: 2, journal });
+    const buffer = new ReceptionistBuffer({ callSid: 'CA_J1', businessId: 1, leadId: 2, journal });
     buffer.updateLead({ customerName: 'Dana' });
     const [file] = journalFiles();
     expect(file).toMatch(new RegExp(`^CA_J1\\.${process.pid}-\\d+\\.0\\.journal$`));
     const afterOne = parseJournal(fs.readFileSync(path.join(dir, file!), 'utf8'), file!);
-    expect(afterOne.header).toEqual({ callSid: 'CA_J1', streamSid: null, businessId: 1, leadId: 2, direction: 'inbound' });
+    expect(afterOne.header).toEqual({ callSid: 'CA_J1', streamSid: null, tenantId: 1, bindings: { leadId: 2, direction: 'inbound' } });
     expect(afterOne.writes).toEqual(buffer.writes().map(({ journaled: _, ...write }) => write));
 
     buffer.createAppointment({ startsAt: '2030-01-01T10:00:00+02:00', endsAt: '2030-01-01T09:00:00Z', title: 'x' });
     const afterTwo = parseJournal(fs.readFileSync(path.join(dir, file!), 'utf8'), file!);
     expect(afterTwo.writes.map((w) => w.idempotencyKey)).toEqual(['CA_J1:1', 'CA_J1:2']);
-    expect(afterTwo.writes[1]!.op).toMatchObject({ startsAt: '2030-01-01T08:00:00.000Z' });
+    expect(afterTwo.writes[1]).toMatchObject({ op: 'createAppointment', row: { starts_at: '2030-01-01T08:00:00.000Z' } });
   });
 
   it('a rejected operation is not journaled', () => {
     const journal = open();
-    const buffer = new WriteBuffer({ callSid: 'CA_J2', businessId: 1, journal });
+    const buffer = new ReceptionistBuffer({ callSid: 'CA_J2', businessId: 1, journal });
     expect(() => buffer.updateSession({})).toThrow(InvalidWriteError);
     const [file] = journalFiles();
     expect(parseJournal(fs.readFileSync(path.join(dir, file!), 'utf8'), file!).writes).toEqual([]);
@@ -57,7 +57,7 @@ describe('Journal', () => {
   it('a write the journal cannot take stays in memory (journaled: false); the failure is reported once and counted', () => {
     const journal = open({ fsync: 'none' });
     const failures: JournalError[] = [];
-    const buffer = new WriteBuffer({ callSid: 'CA_J3', businessId: 1, journal, onJournalFailure: (error) => failures.push(error) });
+    const buffer = new ReceptionistBuffer({ callSid: 'CA_J3', businessId: 1, journal, onJournalFailure: (error) => failures.push(error) });
     expect(buffer.updateSession({ summary: 'kept' }).journaled).toBe(true);
     buffer.journalFile!.close(); // as if the file had gone bad
     expect(buffer.updateSession({ summary: 'in memory' }).journaled).toBe(false);
@@ -79,12 +79,13 @@ describe('Journal', () => {
     const text = `${JSON.stringify({ type: 'call', v: 1, callSid: 'CA_OLD', businessId: 1, leadId: null, direction: 'inbound' })}\n${JSON.stringify({ type: 'write', seq: 1, op: { kind: 'updateSession', summary: 's' } })}\n`;
     const contents = parseJournal(text, 'CA_OLD.1-1.0.journal');
     expect(contents.header.streamSid).toBeNull();
-    expect(contents.writes[0]!.idempotencyKey).toBe('CA_OLD:1');
+    expect(contents.header).toMatchObject({ tenantId: 1, bindings: { leadId: null, direction: 'inbound' } });
+    expect(contents.legacyWrites[0]).toEqual({ seq: 1, idempotencyKey: 'CA_OLD:1', name: 'updateSession', data: { summary: 's' } });
   });
 
   it.each(['CA.dot', 'CA/slash', 'CA%pct', '..', 'CA:colon'])('a call sid that is no file name (%s) is encoded in its file name and read back', (callSid) => {
     const journal = open();
-    const buffer = new WriteBuffer({ callSid, businessId: 1, journal });
+    const buffer = new ReceptionistBuffer({ callSid, businessId: 1, journal });
     buffer.updateSession({ summary: 'x' });
     const files = journalFiles();
     expect(files).toHaveLength(1);
@@ -108,8 +109,8 @@ describe('Journal', () => {
 
   it('marking a call flushed removes its file; closing keeps it', () => {
     const journal = open();
-    const flushed = new WriteBuffer({ callSid: 'CA_J4', businessId: 1, journal });
-    const kept = new WriteBuffer({ callSid: 'CA_J5', businessId: 1, journal });
+    const flushed = new ReceptionistBuffer({ callSid: 'CA_J4', businessId: 1, journal });
+    const kept = new ReceptionistBuffer({ callSid: 'CA_J5', businessId: 1, journal });
     flushed.updateSession({ summary: 'x' });
     kept.updateSession({ summary: 'y' });
     kept.close();
@@ -120,17 +121,17 @@ describe('Journal', () => {
 
   it('is bounded: past maxOpenCalls a new call is refused with JournalError', () => {
     const journal = open({ maxOpenCalls: 2 });
-    new WriteBuffer({ callSid: 'CA_B1', businessId: 1, journal });
-    const second = new WriteBuffer({ callSid: 'CA_B2', businessId: 1, journal });
-    expect(() => new WriteBuffer({ callSid: 'CA_B3', businessId: 1, journal })).toThrow(/maxOpenCalls/);
+    new ReceptionistBuffer({ callSid: 'CA_B1', businessId: 1, journal });
+    const second = new ReceptionistBuffer({ callSid: 'CA_B2', businessId: 1, journal });
+    expect(() => new ReceptionistBuffer({ callSid: 'CA_B3', businessId: 1, journal })).toThrow(/maxOpenCalls/);
     second.close();
-    expect(() => new WriteBuffer({ callSid: 'CA_B3', businessId: 1, journal })).not.toThrow();
+    expect(() => new ReceptionistBuffer({ callSid: 'CA_B3', businessId: 1, journal })).not.toThrow();
   });
 
   it('two buffers of one call sid in one process get two files', () => {
     const journal = open();
-    new WriteBuffer({ callSid: 'CA_TWICE', businessId: 1, journal });
-    new WriteBuffer({ callSid: 'CA_TWICE', businessId: 1, journal });
+    new ReceptionistBuffer({ callSid: 'CA_TWICE', businessId: 1, journal });
+    new ReceptionistBuffer({ callSid: 'CA_TWICE', businessId: 1, journal });
     expect(journalFiles().sort()).toEqual([
       expect.stringMatching(/^CA_TWICE\..*\.0\.journal$/),
       expect.stringMatching(/^CA_TWICE\..*\.1\.journal$/),
@@ -138,8 +139,8 @@ describe('Journal', () => {
   });
 
   it('a torn last line (a crash inside write) is ignored; other garbage is corruption', () => {
-    const header = JSON.stringify({ type: 'call', v: 1, callSid: 'CA_T', businessId: 1, leadId: null, direction: 'inbound' });
-    const write = JSON.stringify({ type: 'write', seq: 1, op: { kind: 'updateSession', summary: 'x' } });
+    const header = JSON.stringify({ type: 'call', v: 3, callSid: 'CA_T', streamSid: null, tenantId: 1, bindings: {} });
+    const write = JSON.stringify({ type: 'write', seq: 1, op: 'updateSession', row: { call_sid: 'CA_T', summary: 'x' } });
     expect(parseJournal(`${header}\n${write}\n{"type":"wri`, 'f').writes).toHaveLength(1);
     expect(() => parseJournal(`${header}\n{"type":"wri\n${write}\n`, 'f')).toThrow(/line 2: not JSON/);
     expect(() => parseJournal(`${header}\n${write}\n${write}\n`, 'f')).toThrow(/seq 1 out of order/);
@@ -153,10 +154,10 @@ describe('Journal', () => {
 
   it('close syncs and closes every file; the journal then refuses new calls', () => {
     const journal = open();
-    const buffer = new WriteBuffer({ callSid: 'CA_J6', businessId: 1, journal });
+    const buffer = new ReceptionistBuffer({ callSid: 'CA_J6', businessId: 1, journal });
     buffer.updateSession({ summary: 'x' });
     journal.close();
     expect(journal.openCalls).toBe(0);
-    expect(() => new WriteBuffer({ callSid: 'CA_J7', businessId: 1, journal })).toThrow(/closed/);
+    expect(() => new ReceptionistBuffer({ callSid: 'CA_J7', businessId: 1, journal })).toThrow(/closed/);
   });
 });

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { WriteBuffer } from '../../src/buffer/write-buffer.js';
+import { ReceptionistBuffer } from '../helpers/receptionist-buffer.js';
 import { ConfigError, InvalidWriteError, WriteBufferClosedError, WriteBufferFullError } from '../../src/errors.js';
 
 const start = '2030-01-07T09:00:00.000Z';
 const end = '2030-01-07T09:30:00.000Z';
 
-function buffer(options: Partial<ConstructorParameters<typeof WriteBuffer>[0]> = {}) {
-  return new WriteBuffer({ callSid: 'CA0001', businessId: 1, leadId: 7, ...options });
+function buffer(options: Partial<ConstructorParameters<typeof ReceptionistBuffer>[0]> = {}) {
+  return new ReceptionistBuffer({ callSid: 'CA0001', businessId: 1, leadId: 7, ...options });
 }
 
 describe('WriteBuffer', () => {
@@ -22,8 +22,8 @@ describe('WriteBuffer', () => {
       [3, 'CA0001:3'],
       [4, 'CA0001:4'],
     ]);
-    expect(second.op).toEqual({ kind: 'createAppointment', startsAt: start, endsAt: end, title: 'Cleaning' });
-    expect(fourth.op).toMatchObject({ kind: 'callOutcome', endedAt: expect.any(String) });
+    expect(second).toMatchObject({ op: 'createAppointment', row: { starts_at: start, ends_at: end, title: 'Cleaning', business_id: 1, lead_id: 7, call_sid: 'CA0001' } });
+    expect(fourth).toMatchObject({ op: 'callOutcome', row: { ended_at: expect.any(String), business_id: 1 } });
     expect(b.size).toBe(4);
   });
 
@@ -43,13 +43,14 @@ describe('WriteBuffer', () => {
     ['a negative duration', { kind: 'callOutcome', status: 'completed', durationSeconds: -1 }, 'durationSeconds'],
     ['an unknown status', { kind: 'callOutcome', status: 'exploded', durationSeconds: 1 }, 'status'],
     ['a session state that is not JSON', { kind: 'updateSession', state: { at: new Date() } }, 'state.at'],
-    ['an unknown kind', { kind: 'dropTable' }, 'kind'],
+    ['an unknown operation', { kind: 'dropTable' }, 'dropTable'],
   ])('rejects %s with InvalidWriteError naming the field; nothing buffered changes', (_name, op, field) => {
     const b = buffer();
     const kept = b.updateLead({ customerName: 'Dana' });
     let error: unknown;
     try {
-      b.enqueue(op as never);
+      const { kind, ...input } = op as { kind: string };
+      b.enqueue(kind as never, input as never);
     } catch (e) {
       error = e;
     }
@@ -83,7 +84,7 @@ describe('WriteBuffer', () => {
 
   it('fails at construction on bad options, naming the option', () => {
     expect(() => buffer({ callSid: 'a b' })).toThrow(ConfigError);
-    expect(() => buffer({ businessId: 0 })).toThrow(/businessId/);
+    expect(() => buffer({ businessId: {} as never })).toThrow(/tenantId/);
     expect(() => buffer({ maxOperations: 0 })).toThrow(/maxOperations/);
   });
 });

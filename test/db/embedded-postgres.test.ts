@@ -4,7 +4,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedPostgres } from '../../src/db/embedded-postgres.js';
-import { EmbeddedPostgresError } from '../../src/errors.js';
+import { EmbeddedPostgresError } from '../../src/db/errors.js';
 import { isAlive, postmasterPid, spawnNode } from '../helpers/processes.js';
 
 async function query(url: string, sql: string): Promise<Array<Record<string, unknown>>> {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrateLayer } from '../../src/index.js';
 import { migrate } from '../../src/db/migrate.js';
 import { seedDemoData } from '../../src/db/seed.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
@@ -14,7 +15,7 @@ describe('migrate', () => {
   });
 
   it('runs forward on an empty database, then is idempotent', async () => {
-    expect(await migrate(empty.knex)).toEqual(['001_initial_schema', '002_stream_claims']);
+    expect(await migrate(empty.knex)).toEqual(['001_initial_schema']);
     expect(await migrate(empty.knex)).toEqual([]);
     const tables = (await empty
       .knex('information_schema.tables')
@@ -46,6 +47,20 @@ describe('schema constraints', () => {
   });
   afterAll(async () => {
     await db.drop();
+  });
+
+  it("the layer's migrations keep their own table, beside the app's", async () => {
+    const fresh = await createTestDatabase({ migrated: false });
+    try {
+      expect(await migrateLayer(fresh.knex)).toEqual(['001_live_call_stream_claims']);
+      expect(await migrate(fresh.knex)).toEqual(['001_initial_schema']);
+      expect(await migrateLayer(fresh.knex)).toEqual([]);
+      const names = async (table: string) => ((await fresh.knex(table).select('name')) as Array<{ name: string }>).map((row) => row.name);
+      expect(await names('live_call_guard_migrations')).toEqual(['001_live_call_stream_claims']);
+      expect(await names('knex_migrations')).toEqual(['001_initial_schema']);
+    } finally {
+      await fresh.drop();
+    }
   });
 
   it('keeps call_logs.call_sid unique', async () => {

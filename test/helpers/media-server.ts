@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import { serve, type RunningServer, type ServeOptions } from '../../src/app/serve.js';
+import { serve, type RunningServer, type ServeOptions } from '../../src/app/reference/serve.js';
 import { loadConfig } from '../../src/config.js';
 import { parseStreamTwiml, type StreamInstruction } from '../../src/sim/twiml.js';
 import { TwilioStreamClient, type StreamClientOptions } from '../../src/sim/twilio-stream-client.js';

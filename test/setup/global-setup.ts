@@ -4,6 +4,7 @@ import { createDatabaseIfMissing } from '../../src/db/database.js';
 import { EmbeddedPostgres, isAlive } from '../../src/db/embedded-postgres.js';
 import { createKnex } from '../../src/db/knex.js';
 import { migrate } from '../../src/db/migrate.js';
+import { migrateLayer } from '../../src/context/stream-claims.js';
 import { databaseUrl, runIdOf, TEST_DATABASE_PREFIX, testDatabaseName } from '../helpers/database-names.js';
 
 declare module 'vitest' {
@@ -33,6 +34,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await createDatabaseIfMissing(adminUrl, template);
   const knex = createKnex(databaseUrl(adminUrl, template), { poolMax: 1 });
   try {
+    await migrateLayer(knex);
     await migrate(knex);
   } finally {
     await knex.destroy();

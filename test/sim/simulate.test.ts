@@ -1,6 +1,6 @@
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { naiveReceptionistAgent } from '../../src/app/naive-agent.js';
+import { naiveReceptionistAgent } from '../../src/app/reference/naive-agent.js';
 import { simulate } from '../../src/sim/simulate.js';
 import { verifySimulation } from '../../src/sim/verify-simulation.js';
 import { startMediaServer, type TestMediaServer } from '../helpers/media-server.js';

@@ -1,4 +1,3 @@
-import { deepFreeze } from './deep-freeze.js';
 import { extractFirstName } from './first-name.js';
 
 /** A JSON value as PostgreSQL jsonb returns it (read-only: a context is frozen). */
@@ -121,7 +120,7 @@ export function callContextFromRow(callSid: string, row: CallContextRow): CallCo
     lead,
     firstName: lead ? firstNameOf(lead) : null,
   };
-  return deepFreeze(context);
+  return context; // frozen by the layer
 }
 
 function firstNameOf(lead: LeadSnapshot): string | null {

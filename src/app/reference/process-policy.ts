@@ -1,4 +1,4 @@
-import type { Logger } from '../telemetry/logger.js';
+import type { Logger } from '../../index.js';
 
 export interface ProcessPolicyOptions {
   logger: Logger;

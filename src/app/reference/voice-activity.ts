@@ -1,4 +1,4 @@
-import { rmsLevel } from './mulaw.js';
+import { rmsLevel } from '../../twilio.js';
 
 export interface VoiceActivityOptions {
   /** RMS level above which a frame counts as speech. Default 1000 (quiet speech on a phone line is ~1500+). */

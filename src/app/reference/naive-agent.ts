@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
-import type { Agent, AgentCall, AgentSession } from './agent.js';
-import { tones } from './audio/mulaw.js';
-import { VoiceActivityDetector } from './audio/voice-activity.js';
+import { tones, type AgentSession } from '../../twilio.js';
+import type { ReceptionistAgent, ReceptionistCall } from './agent.js';
 import { nextFreeSlot, type Slot } from './opening-hours.js';
+import { VoiceActivityDetector } from './voice-activity.js';
 
 const CHIME = tones([{ hz: 660, ms: 300 }, { hz: 880, ms: 300 }]);
 
@@ -12,9 +12,9 @@ const CHIME = tones([{ hz: 660, ms: 300 }, { hz: 880, ms: 300 }]);
  * and commits as it goes — about 15-17 queries and 4-5 commits per call,
  * most of them while the call is live. Never use it for real calls.
  */
-export function naiveReceptionistAgent(knex: Knex): Agent {
+export function naiveReceptionistAgent(knex: Knex): ReceptionistAgent {
   return {
-    startCall(call: AgentCall): AgentSession {
+    startCall(call: ReceptionistCall): AgentSession {
       const startedAt = Date.now();
       // One query after the other, as an `await`ing handler would; a failure
       // (e.g. the guard blocking it) is logged and the call goes on.
@@ -29,13 +29,14 @@ export function naiveReceptionistAgent(knex: Knex): Agent {
       };
       const booked: Slot[] = [];
       const vad = new VoiceActivityDetector();
-      const where = { call_sid: call.callSid, business_id: call.businessId };
+      const where = { call_sid: call.callSid, business_id: call.tenantId };
 
-      void step('greet', async () => {
+      // step() never rejects: a failure is logged inside.
+      step('greet', async () => {
         const log = await knex('call_logs').where(where).first();
-        const lead = log?.lead_id ? await knex('leads').where({ id: log.lead_id, tenant_id: call.businessId }).first() : undefined;
-        const business = await knex('businesses').where({ id: call.businessId }).first();
-        await knex('business_settings').where({ tenant_id: call.businessId }).first();
+        const lead = log?.lead_id ? await knex('leads').where({ id: log.lead_id, tenant_id: call.tenantId }).first() : undefined;
+        const business = await knex('businesses').where({ id: call.tenantId }).first();
+        await knex('business_settings').where({ tenant_id: call.tenantId }).first();
         await knex('call_logs').where(where).update({ status: 'in-progress' });
         const name = lead?.first_name ?? String(lead?.full_name ?? '').trim().split(/\s+/)[0] ?? '';
         await knex('call_sessions')
@@ -52,9 +53,9 @@ export function naiveReceptionistAgent(knex: Knex): Agent {
         },
         onDtmf(digit) {
           if (digit === '1') {
-            void step('book', async () => {
-              const settings = await knex('business_settings').where({ tenant_id: call.businessId }).first();
-              const taken = (await knex('appointments').where({ business_id: call.businessId }).select('starts_at', 'ends_at')) as Array<{
+            step('book', async () => {
+              const settings = await knex('business_settings').where({ tenant_id: call.tenantId }).first();
+              const taken = (await knex('appointments').where({ business_id: call.tenantId }).select('starts_at', 'ends_at')) as Array<{
                 starts_at: Date;
                 ends_at: Date;
               }>;
@@ -68,7 +69,7 @@ export function naiveReceptionistAgent(knex: Knex): Agent {
               if (slot) {
                 booked.push(slot);
                 await knex('appointments').insert({
-                  business_id: call.businessId,
+                  business_id: call.tenantId,
                   lead_id: log?.lead_id ?? null,
                   call_sid: call.callSid,
                   starts_at: slot.startsAt,
@@ -81,10 +82,10 @@ export function naiveReceptionistAgent(knex: Knex): Agent {
               call.mark('booked');
             });
           } else if (digit === '2' || digit === '3') {
-            void step('note', async () => {
+            step('note', async () => {
               const log = await knex('call_logs').where(where).first('lead_id');
               if (digit === '3' && log?.lead_id) {
-                await knex('leads').where({ id: log.lead_id, tenant_id: call.businessId }).update({ customer_name: 'Alex Rivera' });
+                await knex('leads').where({ id: log.lead_id, tenant_id: call.tenantId }).update({ customer_name: 'Alex Rivera' });
               } else {
                 await knex('call_sessions').where(where).update({ state: knex.raw(`state || '{"callbackRequested": true}'::jsonb`) });
               }

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import expressWs from 'express-ws';
 import type { Knex } from 'knex';
-import { PortInUseError } from '../errors.js';
-import type { Logger } from '../telemetry/logger.js';
+import type { Logger } from '../../index.js';
+import { PortInUseError } from '../../db/errors.js';
 import { healthRoutes, type HealthOptions } from './health.js';
 
 type VerifyClient = (info: { req: http.IncomingMessage }, callback: (result: boolean, code?: number, message?: string) => void) => void;

@@ -1,4 +1,4 @@
-import type { JsonValue } from '../context/call-context.js';
+import type { JsonValue } from './call-context.js';
 
 const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 const formatters = new Map<string, Intl.DateTimeFormat>();

@@ -1,15 +1,20 @@
-import type { EnqueuedWrite } from '../buffer/write-buffer.js';
-import type { Agent, AgentCall, AgentSession } from './agent.js';
-import { tones } from './audio/mulaw.js';
-import { VoiceActivityDetector } from './audio/voice-activity.js';
+import type { EnqueuedWrite } from '../../index.js';
+import { tones, type Agent, type AgentCall, type AgentSession } from '../../twilio.js';
+import type { CallContext } from './call-context.js';
 import { nextFreeSlot, type Slot } from './opening-hours.js';
+import type { ReceptionistWrites } from './operations.js';
+import { VoiceActivityDetector } from './voice-activity.js';
+
+/** The receptionist's calls: its context, its writes, businesses as tenants. */
+export type ReceptionistCall = AgentCall<CallContext, ReceptionistWrites, number>;
+export type ReceptionistAgent = Agent<CallContext, ReceptionistWrites, number>;
 
 export interface ReceptionistOptions {
   /**
    * What the speech pipeline heard when the caller said their name (DTMF 3
    * stands for "the caller said their name"). Default: "Alex Rivera".
    */
-  recognizeName?: (call: AgentCall) => string;
+  recognizeName?: (call: ReceptionistCall) => string;
   /** The clock (tests). Default `Date.now`. */
   now?: () => number;
 }
@@ -28,11 +33,11 @@ const PROMPTS = {
  * hand it over; a caller speaking over a prompt clears playback (barge-in).
  * Everything it reads is the frozen context; everything it writes is buffered.
  */
-export function receptionistAgent(options: ReceptionistOptions = {}): Agent {
+export function receptionistAgent(options: ReceptionistOptions = {}): ReceptionistAgent {
   const now = options.now ?? Date.now;
   const recognizeName = options.recognizeName ?? (() => 'Alex Rivera');
   return {
-    startCall(call: AgentCall): AgentSession {
+    startCall(call: ReceptionistCall): AgentSession {
       const startedAt = now();
       const booked: Slot[] = [];
       const vad = new VoiceActivityDetector();
@@ -60,7 +65,7 @@ export function receptionistAgent(options: ReceptionistOptions = {}): Agent {
         call.direction === 'outbound'
           ? `Hi${name ? ` ${name}` : ''}, this is ${business} calling.`
           : `Hello${name ? ` ${name}` : ''}, ${context?.settings?.greeting ?? `thank you for calling ${business}.`}`;
-      call.writes.updateSession({ state: { greeting, direction: call.direction } });
+      call.writes.enqueue('updateSession', { state: { greeting, direction: call.direction } });
       say('greeting', 'greeting');
       call.log.info({ greeting }, 'greeted the caller');
 
@@ -85,16 +90,18 @@ export function receptionistAgent(options: ReceptionistOptions = {}): Agent {
                 return;
               }
               booked.push(slot);
-              confirm(call.writes.createAppointment({ ...slot, title: `Appointment for ${name ?? 'caller'}` }), 'booked');
+              confirm(call.writes.enqueue('createAppointment', { ...slot, title: `Appointment for ${name ?? 'caller'}` }), 'booked');
               return;
             }
             case '2':
-              confirm(call.writes.updateSession({ state: { callbackRequested: true, callbackRequestedAt: new Date(now()).toISOString() } }), 'noted');
+              confirm(call.writes.enqueue('updateSession', { state: { callbackRequested: true, callbackRequestedAt: new Date(now()).toISOString() } }), 'noted');
               return;
             case '3': {
               const heard = recognizeName(call);
               confirm(
-                context?.lead ? call.writes.updateLead({ customerName: heard }) : call.writes.updateSession({ state: { callerName: heard } }),
+                context?.lead
+                  ? call.writes.enqueue('updateLead', { fields: { customerName: heard } })
+                  : call.writes.enqueue('updateSession', { state: { callerName: heard } }),
                 'noted',
               );
               return;
@@ -104,8 +111,8 @@ export function receptionistAgent(options: ReceptionistOptions = {}): Agent {
           }
         },
         onStop() {
-          call.writes.updateSession({ state: { bargeIns }, summary: `${booked.length} appointment(s) booked` });
-          call.writes.recordOutcome({ status: 'completed', durationSeconds: Math.round((now() - startedAt) / 1000) });
+          call.writes.enqueue('updateSession', { state: { bargeIns }, summary: `${booked.length} appointment(s) booked` });
+          call.writes.enqueue('callOutcome', { status: 'completed', durationSeconds: Math.round((now() - startedAt) / 1000) });
         },
       };
     },

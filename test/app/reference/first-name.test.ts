@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { extractFirstName } from '../../src/context/first-name.js';
+import { extractFirstName } from '../../../src/app/reference/first-name.js';
 
 describe('extractFirstName', () => {
   it.each([

@@ -1,16 +1,13 @@
 import type { Knex } from 'knex';
-import { Flusher } from '../buffer/flusher.js';
-import { Journal } from '../buffer/journal.js';
-import type { Config } from '../config.js';
-import { openDatabase, type Database } from '../db/database.js';
-import { migrate } from '../db/migrate.js';
-import { seedDemoData } from '../db/seed.js';
-import type { Logger } from '../telemetry/logger.js';
-import type { Agent } from './agent.js';
-import { mediaStream, type MediaStreamHandler } from './media-stream.js';
-import { receptionistAgent } from './receptionist-agent.js';
+import { DEFAULTS, Flusher, Journal, migrateLayer, type Logger } from '../../index.js';
+import { mediaStream, twilioUpgradeVerifier, type MediaStreamHandler } from '../../twilio.js';
+import type { Config } from '../../config.js';
+import { openDatabase, type Database } from '../../db/database.js';
+import { migrate } from '../../db/migrate.js';
+import { seedDemoData } from '../../db/seed.js';
+import { receptionistAgent, type ReceptionistAgent } from './agent.js';
+import { receptionistApp } from './app.js';
 import { createAppServer } from './server.js';
-import { twilioUpgradeVerifier } from './twilio-signature.js';
 import { twimlRoute } from './twiml-route.js';
 
 /**
@@ -18,7 +15,7 @@ import { twimlRoute } from './twiml-route.js';
  * take before the process goes on without them. A stop takes at most
  * DRAIN_TIMEOUT_S + 2 x this (+ the telemetry flush, bounded the same way).
  */
-export const SHUTDOWN_GRACE_MS = 5_000;
+export const SHUTDOWN_GRACE_MS = DEFAULTS.shutdownGraceMs;
 
 /** Whether `promise` settled within `ms` (it is never left unhandled). */
 export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
@@ -38,7 +35,7 @@ export async function settlesWithin(promise: Promise<unknown>, ms: number): Prom
 
 export interface ServeOptions {
   /** The voice logic, or a factory given the server's Knex (the naive agent). Default: the demo receptionist. */
-  agent?: Agent | ((knex: Knex) => Agent);
+  agent?: ReceptionistAgent | ((knex: Knex) => ReceptionistAgent);
   /** Called with the nanoseconds each inbound media-stream message took (benchmarks). */
   onFrameHandled?: (nanoseconds: number) => void;
 }
@@ -68,20 +65,21 @@ export async function serve(config: Config, logger: Logger, options: ServeOption
   let journal: Journal | undefined;
   let flusher: Flusher | undefined;
   try {
-    const applied = await migrate(database.knex);
+    const applied = [...(await migrateLayer(database.knex)), ...(await migrate(database.knex))];
     if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
     if (await seedDemoData(database.knex)) logger.info('demo data seeded into the empty database');
 
     journal = new Journal({ dir: config.journalDir, fsync: config.journalFsync, logger });
     // A journal that cannot keep writes must not take calls: fail the start with one line.
     journal.probe();
-    flusher = new Flusher({ knex: database.knex, journal, logger });
+    flusher = new Flusher({ knex: database.knex, operations: receptionistApp.writes, journal, logger });
     const recovery = await flusher.start();
     if (recovery.claimed > 0) logger.info({ recovery }, 'recovered journaled writes of earlier processes');
 
     let draining = false;
     const media = mediaStream({
       knex: database.knex,
+      app: receptionistApp,
       agent: typeof options.agent === 'function' ? options.agent(database.knex) : (options.agent ?? receptionistAgent()),
       flusher,
       journal,

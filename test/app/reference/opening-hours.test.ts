@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextFreeSlot } from '../../src/app/opening-hours.js';
+import { nextFreeSlot } from '../../../src/app/reference/opening-hours.js';
 
 const WEEKDAYS = { mon: [['09:00', '17:00']], tue: [['09:00', '17:00']], fri: [['09:00', '13:00']], sat: [], sun: [] };
 

@@ -2,11 +2,8 @@ import express, { type Request, type Response, type Router } from 'express';
 import type { Knex } from 'knex';
 import twilio from 'twilio';
 import { z } from 'zod';
-import type { Logger } from '../telemetry/logger.js';
-import { callSidSchema, rowIdSchema } from '../context/call-ids.js';
-import { describeZodError } from '../zod-error.js';
-import { createStreamToken } from './stream-token.js';
-import { isValidTwilioSignature, mediaStreamUrl } from './twilio-signature.js';
+import { positiveIntegerId, sidSchema, type Logger } from '../../index.js';
+import { isValidTwilioSignature, streamTwiml } from '../../twilio.js';
 
 export interface TwimlRouteOptions {
   knex: Knex;
@@ -17,7 +14,7 @@ export interface TwimlRouteOptions {
   publicUrl?: string | undefined;
   /** CALL_STREAM_SECRET: signs the stream token. */
   streamSecret?: string | undefined;
-  /** How long a stream token is valid. Default 300 s. */
+  /** How long a stream token is valid. Default DEFAULTS.streamTokenTtlSeconds (300 s). */
   streamTokenTtlSeconds?: number;
   /** Default `/media`. */
   mediaPath?: string;
@@ -37,11 +34,11 @@ const phone = z
   .max(64)
   .regex(/^[^\p{Cc}\p{Cf}]*$/u, 'must not contain control characters');
 const webhookBody = z.object({
-  CallSid: callSidSchema.refine((sid) => /^CA[0-9A-Za-z]+$/.test(sid), 'must be a Twilio call sid (CA and letters or digits)'),
+  CallSid: sidSchema.refine((sid) => /^CA[0-9A-Za-z]+$/.test(sid), 'must be a Twilio call sid (CA and letters or digits)'),
   To: phone,
   From: phone,
   Direction: z.string().max(32).regex(/^[A-Za-z-]*$/, 'must be a Twilio call direction (letters and -)').optional(),
-  lead_id: rowIdSchema.optional(),
+  lead_id: positiveIntegerId.optional(),
 });
 
 /**
@@ -67,7 +64,7 @@ export function twimlRoute(options: TwimlRouteOptions): Router {
     }
     const body = webhookBody.safeParse({ ...params, lead_id: req.query.lead_id ?? params.lead_id });
     if (!body.success) {
-      res.status(400).type('text/plain').send(`invalid webhook: ${describeZodError(body.error)}`);
+      res.status(400).type('text/plain').send(`invalid webhook: ${z.prettifyError(body.error).replaceAll('\n', '; ')}`);
       return;
     }
     const { CallSid: callSid, To: to, From: from, Direction: twilioDirection } = body.data;
@@ -95,16 +92,16 @@ export function twimlRoute(options: TwimlRouteOptions): Router {
       const leadId = await recordCall(options.knex, { callSid, businessId: business.id, direction, theirNumber, leadId: body.data.lead_id });
       const parameters: Record<string, string> = { business_id: String(business.id), direction };
       if (leadId !== null) parameters.lead_id = String(leadId);
-      if (options.streamSecret) {
-        parameters.token = createStreamToken(
-          options.streamSecret,
-          { callSid, businessId: parameters.business_id!, leadId: parameters.lead_id },
-          options.streamTokenTtlSeconds ?? 300,
-        );
-      }
-      const stream = twiml.connect().stream({ url: mediaStreamUrl(publicUrl, mediaPath) });
-      for (const [name, value] of Object.entries(parameters)) stream.parameter({ name, value });
-      res.type('text/xml').send(twiml.toString());
+      res.type('text/xml').send(
+        streamTwiml({
+          publicUrl,
+          path: mediaPath,
+          callSid,
+          parameters,
+          streamSecret: options.streamSecret,
+          ...(options.streamTokenTtlSeconds !== undefined ? { tokenTtlSeconds: options.streamTokenTtlSeconds } : {}),
+        }),
+      );
     } catch (error) {
       options.logger.error({ call_sid: callSid, err: error }, 'voice webhook failed');
       const sorry = new twilio.twiml.VoiceResponse();

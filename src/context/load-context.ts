@@ -1,0 +1,125 @@
+import { SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Knex } from 'knex';
+import { CallContextLoadError, ConfigError, StreamReplayError, UnknownTenantError } from '../errors.js';
+import { DEFAULTS } from '../defaults.js';
+import { Attributes, INSTRUMENTATION_NAME, SpanNames } from '../telemetry/attributes.js';
+import { STREAM_CLAIMS_TABLE } from './stream-claims.js';
+import type { CallContextSpec, StartOfCall } from './call-context-spec.js';
+import { deepFreeze } from './deep-freeze.js';
+
+export interface LoadContextOptions {
+  /**
+   * How long the statement may take before the load fails with a
+   * {@link CallContextLoadError} (the call can go on without a context).
+   * Default 500 ms (`CONTEXT_LOAD_TIMEOUT_MS`).
+   */
+  timeoutMs?: number;
+  /**
+   * Claims this stream inside the same statement (a data-modifying CTE on
+   * the layer's `live_call_stream_claims`): a key claimed before makes the
+   * load fail with {@link StreamReplayError}. The stream token's nonce, or
+   * the stream sid. Default none. A load that times out claims nothing.
+   */
+  streamKey?: string;
+}
+
+const tracer = trace.getTracer(INSTRUMENTATION_NAME);
+const FOUND = '__lcg_found';
+const CLAIMED = '__lcg_claimed';
+
+/**
+ * Runs the app's start-of-call statement — exactly one statement, the stream
+ * claim included — inside a `call.load_context` span, and returns the frozen
+ * context.
+ *
+ * The app's query is wrapped, not changed:
+ * `[with claim as (insert … on conflict do nothing returning 1)]
+ *  select [claimed,] q.* from (select 1) left join lateral
+ *  (select true as found, app.* from (<app query>) app limit 1) q on true`
+ * — one round trip, whatever the app's query is.
+ *
+ * @throws {UnknownTenantError} the statement found no row (no such tenant).
+ * @throws {StreamReplayError} `streamKey` was claimed before (a replayed stream).
+ * @throws {CallContextLoadError} the statement failed or took longer than `timeoutMs` (`cause` says why).
+ */
+export async function loadContext<TTenant, TContext>(
+  knex: Knex,
+  spec: CallContextSpec<TTenant, TContext>,
+  start: StartOfCall<TTenant>,
+  options: LoadContextOptions = {},
+): Promise<TContext> {
+  const timeoutMs = options.timeoutMs ?? DEFAULTS.contextLoadTimeoutMs;
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
+    throw new ConfigError(`loadContext timeoutMs must be a positive integer (received ${JSON.stringify(timeoutMs)})`);
+  }
+  const attributes = { [Attributes.CALL_SID]: start.callSid, [Attributes.BUSINESS_ID]: String(start.tenantId) };
+  return tracer.startActiveSpan(SpanNames.LOAD_CONTEXT, { attributes }, async (span) => {
+    try {
+      let appQuery: Knex.QueryBuilder | Knex.Raw;
+      try {
+        appQuery = spec.query(knex, start);
+      } catch (error) {
+        throw new CallContextLoadError(`the start-of-call query of call ${start.callSid} could not be built: ${messageOf(error)}`, { cause: error });
+      }
+      // Awaited here, inside the active span: knex builders run when awaited.
+      const row = await withDeadline(wrapped(knex, appQuery, start, options.streamKey).timeout(timeoutMs, { cancel: true }), start.callSid, timeoutMs);
+      if (options.streamKey !== undefined && Number(row?.[CLAIMED]) === 0) {
+        throw new StreamReplayError(`stream of call ${start.callSid} already started once: a replay`);
+      }
+      if (!row || row[FOUND] !== true) throw new UnknownTenantError(`tenant ${JSON.stringify(start.tenantId)} has no row for call ${start.callSid}`);
+      const { [FOUND]: _found, [CLAIMED]: _claimed, ...appRow } = row;
+      return deepFreeze(spec.fromRow ? spec.fromRow(appRow, start) : (appRow as TContext));
+    } catch (error) {
+      const failure =
+        error instanceof UnknownTenantError || error instanceof CallContextLoadError || error instanceof StreamReplayError
+          ? error
+          : new CallContextLoadError(`loading the context of call ${start.callSid} failed: ${messageOf(error)}`, { cause: error });
+      span.recordException(failure);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: failure.message });
+      throw failure;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+function wrapped(knex: Knex, appQuery: Knex.QueryBuilder | Knex.Raw, start: StartOfCall<unknown>, streamKey: string | undefined): Knex.Raw {
+  const from = `from (select 1) as "__lcg_one" left join lateral (select true as ??, app.* from (?) as app limit 1) as q on true`;
+  if (streamKey === undefined) return knex.raw(`select q.* ${from}`, [FOUND, appQuery]);
+  return knex.raw(
+    `with "__lcg_claim" as (insert into ?? (stream_key, call_sid, tenant_id) values (?, ?, ?) on conflict (stream_key) do nothing returning 1)
+     select (select count(*) from "__lcg_claim")::int as ??, q.* ${from}`,
+    [STREAM_CLAIMS_TABLE, streamKey, start.callSid, String(start.tenantId), CLAIMED, FOUND, appQuery],
+  );
+}
+
+/**
+ * Knex's own timeout waits for its cancel query, which needs a new
+ * connection: if the server is unreachable that could hang. The deadline
+ * here does not wait for anything.
+ */
+async function withDeadline(query: Knex.Raw, callSid: string, timeoutMs: number): Promise<Record<string, unknown> | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(timedOut(callSid, timeoutMs)), timeoutMs);
+    timer.unref();
+  });
+  try {
+    // Promise.race subscribes to both: a late rejection of the query is handled.
+    const result = (await Promise.race([query.then((value: unknown) => value), deadline])) as { rows: Array<Record<string, unknown>> };
+    return result.rows[0];
+  } catch (error) {
+    if ((error as Error | undefined)?.name === 'KnexTimeoutError') throw timedOut(callSid, timeoutMs, error);
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function timedOut(callSid: string, timeoutMs: number, cause?: unknown): CallContextLoadError {
+  return new CallContextLoadError(`loading the context of call ${callSid} took longer than ${timeoutMs} ms`, cause === undefined ? undefined : { cause });
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,49 @@
+/** What the guard does with a query during a live call (`LIVE_CALL_GUARD`). */
+export const GUARD_MODES = ['report', 'block', 'off'] as const;
+export type GuardMode = (typeof GUARD_MODES)[number];
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** When journaled writes are forced to disk (`JOURNAL_FSYNC`): see JournalOptions.fsync. */
+export const FSYNC_POLICIES = ['write', 'interval', 'none'] as const;
+export type FsyncPolicy = (typeof FSYNC_POLICIES)[number];
+
+/**
+ * Every default of the library, in one place: the config (env), the media
+ * stream hub, the context loader, the write buffer, the journal and the
+ * flusher all read them from here.
+ */
+export const DEFAULTS = {
+  /** The one start-of-call statement's timeout (`CONTEXT_LOAD_TIMEOUT_MS`). */
+  contextLoadTimeoutMs: 500,
+  /** When journaled writes are forced to disk (`JOURNAL_FSYNC`). */
+  journalFsync: 'interval' as FsyncPolicy,
+  /** With fsync `interval`: how often written files are synced. */
+  journalFsyncIntervalMs: 1000,
+  /** Call files open at once (one per live call). */
+  journalMaxOpenCalls: 10_000,
+  /** Operations one call may buffer. */
+  writeBufferMaxOperations: 1000,
+  /** A statement of a flush, before it is cancelled (a transient failure). */
+  flushStatementTimeoutMs: 10_000,
+  /** First wait before retrying a transient flush failure; the backoff doubles up to the max. */
+  flushRetryInitialDelayMs: 200,
+  flushRetryMaxDelayMs: 30_000,
+  /** How often recovery looks for journals of processes that are gone, and how many it replays at once. */
+  recoveryIntervalMs: 30_000,
+  recoveryConcurrency: 4,
+  /** How long a stream token is valid. */
+  streamTokenTtlSeconds: 300,
+  /** On SIGTERM, how long live calls may go on (`DRAIN_TIMEOUT_S`). */
+  drainTimeoutSeconds: 30,
+  /** After the drain: flushes under way, the database close, the telemetry flush, each. */
+  shutdownGraceMs: 5_000,
+  /** Media stream limits (see MediaStreamLimits). */
+  startTimeoutMs: 10_000,
+  heartbeatIntervalMs: 15_000,
+  maxQueuedWhileLoading: 500,
+  maxMessagesPerSecond: 500,
+  maxBufferedBytes: 1 << 20,
+  stopTimeoutMs: 5_000,
+} as const;
