@@ -126,6 +126,7 @@ export class ChaosRun {
   private businessId = 0;
   private deaths = 0;
   private phoneCounter = 0;
+  private fillRounds = 0;
 
   constructor(options: ChaosOptions & { workDir?: string }) {
     const faults = { ...ALL_FAULTS, ...options.faults };
@@ -197,6 +198,16 @@ export class ChaosRun {
     }
     this.judge();
     return this.summary;
+  }
+
+  /**
+   * For a signal handler: SIGKILLs the server, unmounts the tmpfs and
+   * removes the temp files now, synchronously. The run's database stays.
+   */
+  cleanUpNow(): void {
+    this.server?.kill();
+    this.fill?.unmountNow();
+    if (this.ownWorkDir && this.workDir) fs.rmSync(this.workDir, { recursive: true, force: true });
   }
 
   private async setUp(): Promise<void> {
@@ -300,7 +311,10 @@ export class ChaosRun {
     const rng = this.rng;
     this.log(`round ${round + 1}: ${[...faults].join(', ') || 'no fault'}`);
 
-    const fillMidCall = faults.has('journalFill') && rng.chance(0.6);
+    // The first fill strikes mid-call, the second before the calls start, then the seed chooses.
+    const fillRounds = this.fillRounds;
+    if (faults.has('journalFill')) this.fillRounds += 1;
+    const fillMidCall = faults.has('journalFill') && (fillRounds === 0 ? true : fillRounds === 1 ? false : rng.chance(0.6));
     const plans: CallPlan[] = [];
     let fuzzDone: Promise<void> = Promise.resolve();
     let releaseFuzz!: () => void;
@@ -311,7 +325,7 @@ export class ChaosRun {
       const leadId = withLead ? await this.createLead(from) : null;
       const digits: WriteDigit[] = [];
       // A mid-call fill needs a call that writes past its file's last page.
-      const count = fillMidCall ? rng.int(18, 26) : rng.int(1, 6);
+      const count = fillMidCall ? rng.int(30, 40) : rng.int(1, 6);
       for (let d = 0; d < count; d += 1) digits.push(fillMidCall ? '1' : rng.pick(['1', '1', '2', '3'] as const));
       if (!fillMidCall && i === 0) digits.push('2', '3');
       const neighbour = i === 0 && faults.has('fuzz');
@@ -325,14 +339,18 @@ export class ChaosRun {
       });
     }
 
+    const killsBefore = this.summary.kills;
     const expectedEvents = plans.reduce((sum, plan) => sum + plan.digits.length + 2, 0);
     const killAt = faults.has('kill') ? rng.int(1, expectedEvents + 1) : -1;
     const killDelayMs = rng.chance(0.5) ? 0 : rng.int(1, 40);
     const cutAt = faults.has('dbCut') ? rng.int(1, expectedEvents) : -1;
     const cutForMs = rng.int(300, 2500);
-    const fillAt = fillMidCall ? rng.int(1, this.options.callsPerRound) : faults.has('journalFill') ? 0 : -1;
+    // Mid-call: once every call has its journal file open (greeted), so the appends are what fails.
+    const fillAt = fillMidCall ? this.options.callsPerRound : faults.has('journalFill') ? 0 : -1;
+    let greetings = 0;
     const fillForMs = rng.int(500, 3000);
     let events = 0;
+    let killed = false;
 
     const strikeFill = (): void => {
       this.fill!.fill();
@@ -346,6 +364,7 @@ export class ChaosRun {
       events += 1;
       if (record.plan === plans[0] && event === 'greeting') releaseFuzz();
       if (events === killAt) {
+        killed = true;
         const where = `after event ${events} (${event} of ${record.plan.callSid})${killDelayMs ? ` + ${killDelayMs} ms` : ''}`;
         if (killDelayMs) this.later(killDelayMs, () => this.kill(where));
         else this.kill(where);
@@ -356,7 +375,7 @@ export class ChaosRun {
         this.log(`  database cut after event ${events} for ${cutForMs} ms`);
         this.later(cutForMs, () => this.proxy!.restore());
       }
-      if (fillAt > 0 && events === fillAt) strikeFill();
+      if (event === 'greeting' && (greetings += 1) === fillAt) strikeFill();
     };
 
     const tracked = plans.map((plan, i): Promise<TrackedCall> => {
@@ -370,8 +389,9 @@ export class ChaosRun {
     const results = await Promise.all(tracked);
     releaseFuzz();
     await fuzzDone;
-    if (faults.has('kill') && events < killAt) this.kill('between calls (after the round)');
     this.settleFaults();
+    // A kill the round did not reach (or whose delay it outlived) strikes between calls.
+    if (faults.has('kill') && (!killed || this.summary.kills === killsBefore)) this.kill('between calls (after the round)');
     await this.ensureServer();
     await this.waitQuiet(round);
     for (const call of results) call.deathsByQuiet = this.deaths + this.server!.crashes.length;

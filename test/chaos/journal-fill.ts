@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -70,5 +70,16 @@ export class JournalFill {
     if (!this.mounted) return;
     this.mounted = false;
     await run('umount', [this.dir]).catch(() => run('umount', ['-l', this.dir]).catch(() => undefined));
+  }
+
+  /** {@link unmount}, synchronously (signal handlers). */
+  unmountNow(): void {
+    if (!this.mounted) return;
+    this.mounted = false;
+    try {
+      execFileSync('umount', ['-l', this.dir], { stdio: 'ignore' });
+    } catch {
+      // nothing more to do in a signal handler
+    }
   }
 }

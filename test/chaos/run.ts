@@ -56,6 +56,14 @@ try {
     },
     ...(values.quiet ? {} : { log: (line: string) => process.stdout.write(`${line}\n`) }),
   });
+  // Ctrl-C: no server, mount or temp file is left behind.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      run.cleanUpNow();
+      process.stderr.write(`chaos: stopped by ${signal} (database ${database.url.replace(/:[^:@/]*@/, ':***@')} left in place)\n`);
+      process.exit(130);
+    });
+  }
   const summary = await run.run();
   process.stdout.write(`${formatSummary(summary)}\n`);
   exitCode = summary.failures.length === 0 ? 0 : 1;
@@ -63,3 +71,9 @@ try {
   await database.drop();
 }
 process.exitCode = exitCode;
+// The harness owns and closes everything it opens; should something still
+// hold the event loop, the run ends all the same.
+setTimeout(() => {
+  process.stderr.write('chaos: a handle outlived the run; exiting\n');
+  process.exit(exitCode);
+}, 10_000).unref();

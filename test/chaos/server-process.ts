@@ -51,7 +51,7 @@ export class ServerProcess {
     this.starts += 1;
     void spawned.exited.then(({ code, signal }) => {
       if (this.current === spawned && !this.killedByUs) {
-        this.crashes.push({ code, signal, tail: spawned.output().trim().split('\n').slice(-12).join('\n') });
+        this.crashes.push({ code, signal, tail: crashTail(spawned.output()) });
       }
     });
     const [, url] = await spawned.waitForLine(LISTENING);
@@ -92,4 +92,11 @@ export class ServerProcess {
     this.kill();
     await this.exited();
   }
+}
+
+/** The error that ended a process: from the last line naming an error, a few lines on; else the last lines. */
+function crashTail(output: string): string {
+  const lines = output.trim().split('\n');
+  const at = lines.findLastIndex((line) => /^\S*(Error|Exception)\b|^Error:|Unhandled/.test(line.trim()) && !line.trim().startsWith('at '));
+  return (at >= 0 ? lines.slice(at, at + 6) : lines.slice(-8)).join('\n');
 }
