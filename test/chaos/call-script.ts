@@ -31,6 +31,8 @@ export interface CallRecord {
   readonly bookings: { durable: number; volatile: number };
   callback: Ack | undefined;
   name: Ack | undefined;
+  /** Digits whose mark came (a write, or 'sorry'). */
+  answered: number;
   /** Digits whose mark never came while the socket stayed open: the caller heard nothing. */
   unanswered: number;
   closed: { code: number; reason: string } | undefined;
@@ -77,6 +79,7 @@ export async function runCall(baseUrl: string, plan: CallPlan, options: CallScri
     bookings: { durable: 0, volatile: 0 },
     callback: undefined,
     name: undefined,
+    answered: 0,
     unanswered: 0,
     closed: undefined,
     hung: false,
@@ -126,6 +129,7 @@ export async function runCall(baseUrl: string, plan: CallPlan, options: CallScri
       return;
     }
     const digit = pending.shift();
+    if (digit) record.answered += 1;
     if (base === 'booked' && digit === '1') record.bookings[ack] += 1;
     else if (base === 'noted' && digit === '2') record.callback = ack;
     else if (base === 'noted' && digit === '3') record.name = ack;

@@ -442,8 +442,9 @@ export class ChaosRun {
     const problems: string[] = [];
     if (!record.placed) problems.push(record.error ?? 'not placed');
     if (record.closed?.code !== 1000) problems.push(`closed ${record.closed?.code ?? '?'} ${record.closed?.reason ?? ''}`.trim());
-    const acked = record.bookings.durable + record.bookings.volatile + (record.callback ? 1 : 0) + (record.name ? 1 : 0);
-    if (record.placed && acked < record.plan.digits.length) problems.push(`${acked} of ${record.plan.digits.length} digits answered`);
+    if (record.placed && record.answered < record.plan.digits.length) {
+      problems.push(`${record.answered} of ${record.plan.digits.length} digits answered`);
+    }
     if (record.hung) problems.push('hung after stop');
     if (problems.length > 0) this.summary.neighbours.failed.push(`${record.plan.callSid}: ${problems.join('; ')}`);
   }
@@ -628,8 +629,22 @@ export function formatSummary(s: ChaosSummary): string {
     `  unanswered writes: ${s.unanswered}, hung calls: ${s.hung}, journal not drained: ${s.journalNotDrained} round(s), dead letters: ${s.deadLetters}`,
     `  neighbour calls: ${s.neighbours.checked} checked, ${s.neighbours.failed.length} failed${s.neighbours.failed.map((f) => `\n    ${f}`).join('')}`,
     `  server crashes not caused by the harness: ${s.unexpectedCrashes.length}`,
-    ...s.unexpectedCrashes.map((c) => `    exit ${c.code ?? c.signal}:\n${c.tail.replace(/^/gm, '      ')}`),
+    ...groupCrashes(s.unexpectedCrashes),
     s.failures.length === 0 ? 'PASS' : `FAIL:\n${s.failures.map((f) => `  - ${f}`).join('\n')}`,
   ];
   return lines.join('\n');
+}
+
+/** One entry per distinct error (its first line), with how often, the first one's lines under it. */
+function groupCrashes(crashes: readonly UnexpectedExit[]): string[] {
+  const groups = new Map<string, { count: number; crash: UnexpectedExit }>();
+  for (const crash of crashes) {
+    const key = `${crash.code ?? crash.signal} ${crash.tail.split('\n')[0]}`;
+    const group = groups.get(key);
+    if (group) group.count += 1;
+    else groups.set(key, { count: 1, crash });
+  }
+  return [...groups.values()].map(
+    ({ count, crash }) => `    ${count}x exit ${crash.code ?? crash.signal}:\n${crash.tail.replace(/^/gm, '      ')}`,
+  );
 }
