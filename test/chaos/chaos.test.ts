@@ -26,6 +26,7 @@ describe('chaos: nothing a caller, a peer or a full disk does takes the server d
       seed,
       rounds,
       faults: { ...NONE, ...faults },
+      faultChance: 1,
       callsPerRound: 2,
       ackTimeoutMs: 4000,
       closeTimeoutMs: 20_000,

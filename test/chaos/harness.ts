@@ -36,6 +36,8 @@ export interface ChaosOptions {
   maxDurationMs?: number;
   /** Default: every fault on. */
   faults?: Partial<ChaosFaults>;
+  /** After each enabled fault had a round of its own: the chance each strikes in a round. Default 0.5. */
+  faultChance?: number;
   /** Well-behaved calls per round. Default 3. */
   callsPerRound?: number;
   /** Default `source` (tsx, no build needed); `dist` runs bin/live-call-guard.js. */
@@ -136,6 +138,7 @@ export class ChaosRun {
       rounds: options.rounds ?? 5,
       maxDurationMs: options.maxDurationMs ?? 10 * 60_000,
       faults,
+      faultChance: options.faultChance ?? 0.5,
       callsPerRound: options.callsPerRound ?? 3,
       entry: options.entry ?? 'source',
       ackTimeoutMs: options.ackTimeoutMs ?? 5000,
@@ -277,7 +280,7 @@ export class ChaosRun {
     const chosen = new Set<FaultName>();
     // Each enabled fault has a round of its own first, then they mix.
     if (round < enabled.length) chosen.add(enabled[round]!);
-    else for (const name of enabled) if (this.rng.chance(0.5)) chosen.add(name);
+    else for (const name of enabled) if (this.rng.chance(this.options.faultChance)) chosen.add(name);
     return chosen;
   }
 
