@@ -9,7 +9,7 @@ const PHASE_SHORT: Record<Phase, string> = { load: 'load', live: 'LIVE CALL', fl
 
 export const WARNING_ICON =
   '<svg class="icon" aria-hidden="true" viewBox="0 0 16 16"><path d="M8 1.2 15.4 14.5H.6Z" fill="currentColor"/><path d="M8 5.8v4.4M8 11.8v1.2" stroke="#fff" stroke-width="1.8" stroke-linecap="round"/></svg>';
-const CHECK_ICON =
+export const CHECK_ICON =
   '<svg class="icon" aria-hidden="true" viewBox="0 0 16 16"><circle cx="8" cy="8" r="7" fill="currentColor"/><path d="m4.6 8.2 2.3 2.3 4.5-4.8" stroke="#fff" stroke-width="1.8" fill="none" stroke-linecap="round"/></svg>';
 
 /** One call, drawn in full: heading, figures, timeline, violation details, statement table. */
@@ -25,7 +25,8 @@ export function callSection(call: CallTimeline, index: number): string {
 <h2 id="${id}-h">${badge}<span>Call <code>${e(sid)}</code></span></h2>
 ${meta(call)}
 ${timeline(call, id)}
-${call.violations.map((v, i) => violationCard(v, `${id}-v${i + 1}`)).join('\n')}
+${call.violations.length > 0 ? `<h3 class="vh">Violations (${call.violations.length})</h3>` : ''}
+${call.violations.map((v, i) => violationCard(v, `${id}-v${i + 1}`, i === 0)).join('\n')}
 ${statementTable(call, id)}
 </section>`;
 }
@@ -49,7 +50,7 @@ function timeline(call: CallTimeline, id: string): string {
   const pct = (t: number): string => `${Math.min(100, Math.max(0, (t / span) * 100)).toFixed(3)}%`;
   const width = (from: number, to: number): string => `${Math.min(100, Math.max(0, ((to - from) / span) * 100)).toFixed(3)}%`;
   const ticks = [0, 0.25, 0.5, 0.75, 1]
-    .map((f, i, all) => `<span class="tick${i === 0 ? ' first' : i === all.length - 1 ? ' last' : ''}" style="left:${f * 100}%">${ms(f * call.durationMs)}</span>`)
+    .map((f, i, all) => `<span class="tick${i === 0 ? ' first' : i === all.length - 1 ? ' last' : ''}" style="left:${f * 100}%">${i === 0 ? '0' : ms(f * call.durationMs)}</span>`)
     .join('');
   const grid = [0.25, 0.5, 0.75].map((f) => `<span class="gridline" style="left:${f * 100}%"></span>`).join('');
   const backdrop = call.phases
@@ -69,7 +70,7 @@ function timeline(call: CallTimeline, id: string): string {
   });
   const left = call.statementsLeftOut > 0 ? `<p class="more">${call.statementsLeftOut} more statements not drawn.</p>` : '';
   return `<figure class="timeline" aria-labelledby="${id}-tl">
-<figcaption id="${id}-tl" class="more">Timeline: the call's phases and each database statement on one time axis (ms from the call's start). The live-call window is the dashed band: a statement inside it is a violation.</figcaption>
+<figcaption id="${id}-tl" class="more">Timeline: the call's phases and each database statement on one time axis (ms from the call's start). <span class="legend" aria-hidden="true"><span class="sw load"></span>load <span class="sw live"></span>live call (dashed: no statement may run in it) <span class="sw flush"></span>flush <span class="sw stmt"></span>statement <span class="sw bad"></span>violation</span></figcaption>
 <div class="tl" aria-hidden="true">
 <span class="overlay">${grid}${backdrop}</span>
 <div class="tl-row tl-head"><span class="tl-label">statement</span><span class="tl-dur">duration</span><span class="tl-track">${ticks}</span></div>
@@ -80,20 +81,28 @@ ${left}
 </figure>`;
 }
 
-function violationCard(v: TraceViolation, id: string): string {
+function violationCard(v: TraceViolation, id: string, open: boolean): string {
   const rows: Array<[string, string]> = [
     ['call sid', `<code>${e(v.callSid ?? '(unknown)')}</code>`],
     ['trace id', `<code>${e(v.traceId)}</code>`],
-    ['span id', v.spanId ? `<code>${e(v.spanId)}</code>` : '(not exported)'],
+    ['span id', v.spanId ? `<code>${e(v.spanId)}</code>` : '(not exported: the query was blocked)'],
     ['span', `<code>${e(v.spanName)}</code>`],
     ['read from', `<code>${e(`${v.source.file}:${v.source.line}`)}</code>`],
   ];
-  return `<div class="violation-card" role="group" aria-labelledby="${id}">
-<h3 id="${id}">${WARNING_ICON}VIOLATION: a database ${v.blocked ? 'query blocked' : 'query ran'} during the live call${v.blocked ? ' (block mode)' : ' (reported)'}</h3>
+  const site = firstFrame(v.stack);
+  return `<details class="violation-card"${open ? ' open' : ''}>
+<summary id="${id}"><span class="tag">${WARNING_ICON}VIOLATION${v.blocked ? ' · BLOCKED' : ''}</span> <code class="q">${e(clip(v.query ?? v.spanName, 200))}</code>${site ? ` <span class="site">at ${e(clip(site, 200))}</span>` : ''}</summary>
+<p>A database ${v.blocked ? 'query was blocked (block mode)' : 'query ran (report mode)'} during the live call.</p>
 <div>Query</div><pre><code>${e(clip(v.query ?? '(no query text)', MAX_QUERY))}</code></pre>
 <div>Call site (<code>code.stacktrace</code>)</div><pre>${e(clip(v.stack ?? '(not exported)', MAX_STACK))}</pre>
 <dl>${rows.map(([k, val]) => `<dt>${k}</dt><dd>${val}</dd>`).join('')}</dl>
-</div>`;
+</details>`;
+}
+
+/** The call site's first line, without the leading `at`. */
+function firstFrame(stack: string | undefined): string | undefined {
+  const line = stack?.split('\n').find((l) => l.trim() !== '');
+  return line?.trim().replace(/^at\s+/, '');
 }
 
 function statementTable(call: CallTimeline, id: string): string {

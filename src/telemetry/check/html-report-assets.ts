@@ -19,12 +19,12 @@ a{color:var(--focus)}
 .skip{position:absolute;left:-9999px}.skip:focus{left:8px;top:8px;background:var(--card);padding:6px 10px;z-index:9}
 .wrap{max-width:1280px;margin:0 auto;padding:20px 24px 40px}
 header.top h1{font-size:20px;margin:0 0 12px}
-.verdict{display:flex;align-items:center;gap:10px;padding:10px 14px;border-radius:8px;font-weight:600;border:1px solid;margin-bottom:14px}
+.verdict{display:flex;align-items:flex-start;gap:8px;padding:10px 14px;border-radius:8px;font-weight:600;border:1px solid;margin-bottom:14px}
 .verdict.fail{background:var(--bad-bg);color:var(--bad-fg);border-color:var(--bad)}
 .verdict.pass{background:var(--ok-bg);color:var(--ok);border-color:var(--ok)}
 .verdict.incomplete{background:var(--warn-bg);color:var(--warn);border-color:var(--warn)}
 .verdict ul{margin:0;padding-left:18px;font-weight:400}
-.stats{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:8px;margin:0 0 8px}
+.stats{display:grid;grid-template-columns:repeat(auto-fit,minmax(128px,1fr));gap:8px;margin:0 0 8px}
 .stats div{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:8px 12px}
 .stats dt{color:var(--muted);font-size:12px}.stats dd{margin:0;font-size:18px;font-weight:600}
 .stats dd.bad{color:var(--bad)}
@@ -40,6 +40,7 @@ section.call.clean{border-left:6px solid var(--ok)}
 .badge.bad{color:var(--bad-fg);background:var(--bad-bg);border-color:var(--bad)}
 .badge.ok{color:var(--ok);background:var(--ok-bg);border-color:var(--ok)}
 .icon{width:13px;height:13px;flex:none}
+.verdict .icon{width:18px;height:18px;margin-top:1px}
 .meta{display:flex;flex-wrap:wrap;gap:4px 18px;margin:0 0 10px;color:var(--muted);font-size:12.5px}
 .meta dt{display:inline}.meta dd{display:inline;margin:0 0 0 4px;color:var(--fg)}
 .timeline{margin:8px 0 12px;--label:38%;--dur:76px}
@@ -71,10 +72,18 @@ section.call.clean{border-left:6px solid var(--ok)}
 .ph{font-size:10.5px;font-weight:700;border-radius:4px;padding:0 5px;flex:none}
 .ph.load{background:var(--load);color:var(--load-fg)}.ph.live{background:var(--live);color:var(--live-fg)}.ph.flush{background:var(--flush);color:var(--flush-fg)}.ph.none{color:var(--muted)}
 .more{color:var(--muted);font-size:12px;margin:4px 0}
-.violation-card{border:1px solid var(--bad);background:var(--bad-bg);border-radius:8px;padding:10px 12px;margin:10px 0}
-.violation-card h3{margin:0 0 6px;font-size:13.5px;color:var(--bad-fg);display:flex;align-items:center;gap:6px}
+.legend{display:inline-flex;flex-wrap:wrap;align-items:center;gap:4px;margin-left:6px}
+.sw{display:inline-block;width:14px;height:10px;border-radius:2px;margin-left:8px;vertical-align:middle}
+.sw.load{background:var(--load)}.sw.live{background:var(--live);outline:2px dashed var(--live-edge);outline-offset:-2px}.sw.flush{background:var(--flush)}
+.sw.stmt{background:var(--bar)}.sw.bad{background:var(--bad)}
+.vh{font-size:13px;margin:12px 0 6px}
+.violation-card{border:1px solid var(--bad);background:var(--bad-bg);border-radius:8px;padding:6px 12px;margin:6px 0}
+.violation-card>summary{color:var(--fg);margin:2px 0;display:flex;align-items:center;gap:8px;flex-wrap:wrap}
+.violation-card>summary .q{color:var(--bad-fg);font-weight:600}
+.violation-card>summary .site{color:var(--muted);font-size:12px}
+.violation-card p{margin:6px 0}
 .violation-card pre{margin:4px 0 8px;padding:8px;background:var(--card);border:1px solid var(--line);border-radius:6px;white-space:pre-wrap;overflow-wrap:anywhere;max-height:260px;overflow:auto}
-.violation-card dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 10px;margin:0}
+.violation-card dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 10px;margin:0 0 6px}
 .violation-card dt{color:var(--muted)}.violation-card dd{margin:0;overflow-wrap:anywhere}
 details>summary{cursor:pointer;color:var(--muted);margin:6px 0}
 table{border-collapse:collapse;width:100%;font-size:12.5px}

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { CallTimeline } from './call-timeline.js';
 import type { CheckResult } from './check-traces.js';
 import type { CheckVerdict } from './format.js';
-import { callSection, WARNING_ICON } from './html-call-section.js';
+import { callSection, CHECK_ICON, WARNING_ICON } from './html-call-section.js';
 import { escapeHtml as e } from './html-escape.js';
 import { REPORT_SCRIPT, REPORT_STYLE } from './html-report-assets.js';
 import type { ListedCall } from './report-selection.js';
@@ -82,12 +82,12 @@ function verdictBanner(verdict: CheckVerdict, result: CheckResult): string {
   const kind = verdict.code === 1 ? 'fail' : verdict.code === 2 ? 'incomplete' : 'pass';
   const text =
     verdict.code === 1
-      ? `${WARNING_ICON}FAIL (exit 1): ${result.violations.length} database ${result.violations.length === 1 ? 'query' : 'queries'} during live calls`
+      ? `FAIL (exit 1): ${result.violations.length} database ${result.violations.length === 1 ? 'query' : 'queries'} during live calls`
       : verdict.code === 2
-        ? `${WARNING_ICON}INCOMPLETE (exit 2): the input was not enough to judge`
+        ? 'INCOMPLETE (exit 2): the input was not enough to judge'
         : 'PASS (exit 0): no database query during a live call';
   const problems = verdict.problems.length > 0 ? `<ul>${verdict.problems.map((p) => `<li>${e(p)}</li>`).join('')}</ul>` : '';
-  return `<div class="verdict ${kind}" role="status"><div>${text}${problems}</div></div>`;
+  return `<div class="verdict ${kind}" role="status">${verdict.code === 0 ? CHECK_ICON : WARNING_ICON}<div>${text}${problems}</div></div>`;
 }
 
 function summary(model: HtmlReportModel): string {
