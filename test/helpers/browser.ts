@@ -36,16 +36,17 @@ export async function openReport(
   const page = await context.newPage();
   const url = pathToFileURL(file).href;
   const foreignRequests: string[] = [];
+  const record = (requested: string): void => {
+    if (requested !== url && !foreignRequests.includes(requested)) foreignRequests.push(requested);
+  };
+  // Every request is seen (the request event, file: URLs included) and none
+  // but the file itself goes out (routing covers the network schemes).
+  page.on('request', (request) => record(request.url()));
   await page.route('**/*', async (route) => {
     const requested = route.request().url();
+    record(requested);
     if (requested === url) await route.continue();
-    else {
-      foreignRequests.push(requested);
-      await route.abort();
-    }
-  });
-  page.on('request', (request) => {
-    if (request.url() !== url && !foreignRequests.includes(request.url())) foreignRequests.push(request.url());
+    else await route.abort();
   });
   await page.goto(url, { waitUntil: 'load' });
   return { page, foreignRequests };

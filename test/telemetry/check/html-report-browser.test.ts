@@ -106,6 +106,13 @@ describe('check --html, in a real browser', () => {
     expect(errors).toEqual([]);
   });
 
+  it('the network check catches a page that fetches (control for the assertions above)', async () => {
+    const page = path.join(dir, 'fetching.html');
+    await fs.writeFile(page, '<!doctype html><title>x</title><img src="http://127.0.0.1:9/x.png" alt="">');
+    const { foreignRequests } = await openReport(browser, page);
+    expect(foreignRequests).toEqual(['http://127.0.0.1:9/x.png']);
+  });
+
   it('follows the dark colour scheme', async () => {
     const report = path.join(dir, 'dark.html');
     await check([fixture('app-report.jsonl'), '--html', report]);
