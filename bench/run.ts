@@ -20,6 +20,7 @@ const telemetry = startTelemetry({ serviceName: 'live-call-guard-bench', guard: 
 const { openDatabase } = await import('../src/db/database.js');
 const { benchGuardOverhead } = await import('./guard-overhead.js');
 const { benchCheckThroughput } = await import('./check-throughput.js');
+const { benchHtmlReport } = await import('./html-report.js');
 const { benchCallPath, callPathMarkdown } = await import('./call-path.js');
 const { latencyChart } = await import('./chart.js');
 const { migrate } = await import('../src/db/migrate.js');
@@ -36,7 +37,8 @@ try {
   const calls = await benchCalls({ quick, databaseUrl: database.connectionString, guard: telemetry.guard, collector });
   const guard = await benchGuardOverhead(database.knex, telemetry.guard, { quick });
   const check = await benchCheckThroughput(path.resolve('.data/bench'), { quick });
-  const results = { quick, node: process.version, when: new Date().toISOString(), calls, callPath, guard, check };
+  const html = await benchHtmlReport(path.resolve('.data/bench'), { quick });
+  const results = { quick, node: process.version, when: new Date().toISOString(), calls, callPath, guard, check, html };
   await fs.mkdir('bench/results', { recursive: true });
   await fs.writeFile('bench/results/latest.json', `${JSON.stringify(results, null, 2)}\n`);
   await fs.writeFile('bench/results/latency.svg', latencyChart(calls.levels));
@@ -103,6 +105,16 @@ try {
       `| throughput | ${check.spansPerSecond} spans/s |`,
       `| peak memory (RSS of the checking process) | ${check.peakRssMb} MB |`,
       '',
+      '### `live-call-guard check --html`',
+      '',
+      '| measure | value |',
+      '| --- | --- |',
+      `| spans / violations in the input | ${html.spans} / ${html.violations} |`,
+      `| check alone / then the report (second read, render, write) | ${html.checkSeconds} s / ${html.reportSeconds} s |`,
+      `| report size | ${html.fileMb} MB |`,
+      `| calls drawn / listed / counted only | ${html.callsDrawn} / ${html.callsListed} / ${html.callsNotListed} |`,
+      `| peak memory (RSS) | ${html.peakRssMb} MB |`,
+      '',
       `Written to bench/results/latest.json and bench/results/latency.svg`,
       '',
     ].join('\n'),
@@ -116,6 +128,8 @@ try {
     !(naive.queries.live > 0) && `naive: ${naive.queries.live} queries during the live call, expected some`,
     // At the lowest level a failed call is a bug; higher levels measure load.
     calls.levels.some((l) => l.server === 'cached' && l.calls === 10 && l.failed > 0) && 'cached: a call failed at 10 concurrent calls',
+    html.callsDrawn !== Math.min(html.violations, 100) + 20 && `check --html: ${html.callsDrawn} calls drawn, expected the caps`,
+    html.fileMb > 8 && `check --html: a ${html.fileMb} MB report, expected a few MB`,
     check.violationsFound !== check.violationsPlanted &&
       `check: found ${check.violationsFound} violations, ${check.violationsPlanted} planted`,
   ].filter(Boolean);

@@ -1,9 +1,16 @@
+import fs from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
-import { checkTraces } from '../telemetry/check/check-traces.js';
-import { checkExitCode, formatJson, formatText } from '../telemetry/check/format.js';
+import { checkTraces, type CheckResult } from '../telemetry/check/check-traces.js';
+import { checkVerdict, formatJson, formatText } from '../telemetry/check/format.js';
+import { writeHtmlReport } from '../telemetry/check/write-html-report.js';
 import type { CliIo } from './main.js';
 
 export const CHECK_USAGE = `Usage: live-call-guard check FILE... [--format text|json] [--allow-no-calls] [--expect-calls N]
+                            [--html REPORT.html]
 
 Fails (exit 1) when exported traces show a database query during a live call.
 FILE: OTLP JSON lines (Collector file exporter, LIVE_CALL_TRACE_FILE), one
@@ -12,6 +19,8 @@ The order of lines and files does not matter; a span read twice counts once.
 Exit codes: 0 no violation; 1 violations found; 2 the input could not (all)
 be read, held no span, held no live call (unless --allow-no-calls), or held
 fewer live calls than --expect-calls N.
+--html REPORT.html also writes one self-contained page (no network): each
+call's phases and database statements on a time axis, violations first.
 `;
 
 /** `live-call-guard check`: the offline guard over trace files. */
@@ -25,6 +34,7 @@ export async function checkCommand(args: string[], io: CliIo, stdin: NodeJS.Read
         format: { type: 'string', default: 'text' },
         'allow-no-calls': { type: 'boolean', default: false },
         'expect-calls': { type: 'string' },
+        html: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -50,8 +60,43 @@ export async function checkCommand(args: string[], io: CliIo, stdin: NodeJS.Read
     io.stderr.write(`live-call-guard check: no FILE given\n\n${CHECK_USAGE}`);
     return 2;
   }
-  const result = await checkTraces(positionals, { stdin });
-  const gate = { allowNoCalls: values['allow-no-calls'], ...(expectCalls === undefined ? {} : { expectCalls }) };
-  io.stdout.write(values.format === 'json' ? formatJson(result, gate) : formatText(result, gate));
-  return checkExitCode(result, gate);
+  const html = values.html;
+  if (html === '') {
+    io.stderr.write('live-call-guard check: --html needs a file name\n');
+    return 2;
+  }
+  // The report reads the input twice; stdin is saved to a file for that.
+  const spool = html !== undefined && positionals.includes('-') ? await mkdtemp(path.join(os.tmpdir(), 'lcg-check-')) : undefined;
+  try {
+    let inputs = positionals;
+    if (spool) {
+      const saved = path.join(spool, 'stdin');
+      await pipeline(stdin, fs.createWriteStream(saved));
+      inputs = positionals.map((input) => (input === '-' ? saved : input));
+    }
+    const result = await checkTraces(inputs, { stdin });
+    if (spool) renameSource(result, path.join(spool, 'stdin'), '<stdin>');
+    const gate = { allowNoCalls: values['allow-no-calls'], ...(expectCalls === undefined ? {} : { expectCalls }) };
+    const verdict = checkVerdict(result, gate);
+    io.stdout.write(values.format === 'json' ? formatJson(result, gate) : formatText(result, gate));
+    if (html !== undefined) {
+      try {
+        const stats = await writeHtmlReport(html, inputs, result, verdict, { inputNames: positionals });
+        io.stderr.write(
+          `live-call-guard check: HTML report written to ${html} (${Math.ceil(stats.bytes / 1024)} KB; ${stats.callsDrawn} calls drawn, ${stats.callsListed} listed${stats.callsNotListed > 0 ? `, ${stats.callsNotListed} more counted` : ''})\n`,
+        );
+      } catch (error) {
+        io.stderr.write(`live-call-guard check: cannot write the HTML report ${html}: ${(error as Error).message}\n`);
+        return verdict.code === 1 ? 1 : 2;
+      }
+    }
+    return verdict.code;
+  } finally {
+    if (spool) await rm(spool, { recursive: true, force: true });
+  }
+}
+
+/** Messages name the saved copy of stdin as `<stdin>`, as without --html. */
+function renameSource(result: CheckResult, file: string, name: string): void {
+  for (const entry of [...result.violations.map((v) => v.source), ...result.skipped]) if (entry.file === file) entry.file = name;
 }

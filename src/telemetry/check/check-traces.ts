@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import { createInterface } from 'node:readline';
 import { describeJsonFailure, jsonFailure, lineAndColumn } from './json-position.js';
-import type { SkippedInput, SourcePosition } from './span-record.js';
-import { TraceChecker, type TraceViolation } from './trace-checker.js';
+import type { SkippedInput, SourcePosition, SpanRecord } from './span-record.js';
+import { TraceChecker, type LiveCall, type TraceViolation } from './trace-checker.js';
 import { KNOWN_FORMATS, spansOfValue } from './trace-formats.js';
 
 export interface CheckTracesOptions {
@@ -25,6 +25,8 @@ export interface CheckResult {
   traces: number;
   /** Live calls (`in_live_call` spans) judged. */
   calls: number;
+  /** Each live call, in the order read. */
+  liveCalls: ReadonlyArray<LiveCall>;
 }
 
 const MAX_SKIPPED_LISTED = 100;
@@ -41,17 +43,32 @@ export async function checkTraces(inputs: string[], options: CheckTracesOptions 
   const checker = new TraceChecker();
   const skipped: SkippedInput[] = [];
   let skippedCount = 0;
-  let lines = 0;
   const skip = (entry: SkippedInput): void => {
     skippedCount += 1;
     if (skipped.length < MAX_SKIPPED_LISTED) skipped.push(entry);
   };
+  const lines = await forEachSpan(inputs, (span) => checker.add(span), skip, options);
+  const { violations, spans, duplicates, traces, calls, liveCalls } = checker.finish();
+  return { violations, skipped, skippedCount, files: inputs.length, lines, spans, duplicates, traces, calls, liveCalls };
+}
+
+/**
+ * Reads every input (a path, or `-` for stdin) in any format `check` reads
+ * and hands each span to `onSpan`, in the order read; what cannot be used
+ * goes to `skip`. Returns the lines read.
+ */
+export async function forEachSpan(
+  inputs: string[],
+  onSpan: (span: SpanRecord) => void,
+  skip: (entry: SkippedInput) => void,
+  options: CheckTracesOptions = {},
+): Promise<number> {
+  let lines = 0;
   const handle = (value: unknown, source: SourcePosition): void => {
     const spans = spansOfValue(value, source, skip);
     if (spans === undefined) skip({ ...source, reason: `not a known trace format (expected ${KNOWN_FORMATS})` });
-    else for (const span of spans) checker.add(span);
+    else for (const span of spans) onSpan(span);
   };
-
   for (const input of inputs) {
     const file = input === '-' ? '<stdin>' : input;
     let stream: NodeJS.ReadableStream;
@@ -63,9 +80,7 @@ export async function checkTraces(inputs: string[], options: CheckTracesOptions 
     }
     lines += await readInput(stream, file, handle, skip);
   }
-
-  const { violations, spans, duplicates, traces, calls } = checker.finish();
-  return { violations, skipped, skippedCount, files: inputs.length, lines, spans, duplicates, traces, calls };
+  return lines;
 }
 
 /**

@@ -12,8 +12,12 @@ interface JaegerSpan {
   spanID?: unknown;
   operationName?: unknown;
   references?: Array<{ refType?: unknown; traceID?: unknown; spanID?: unknown }>;
+  /** Unix µs. */
+  startTime?: unknown;
+  /** µs. */
+  duration?: unknown;
   tags?: JaegerTag[];
-  logs?: Array<{ fields?: JaegerTag[] }>;
+  logs?: Array<{ timestamp?: unknown; fields?: JaegerTag[] }>;
 }
 
 /** The Jaeger UI's download and the query API's answer: `{ data: [{ traceID, spans, processes }] }`. */
@@ -59,8 +63,9 @@ export function spansFromJaeger(
         events: (span.logs ?? []).map((log) => {
           const fields = tagsToAttributes(log.fields);
           const { event, ...rest } = fields;
-          return { name: typeof event === 'string' ? event : '', attributes: rest };
+          return { name: typeof event === 'string' ? event : '', attributes: rest, timeMs: microsToMs(log.timestamp) };
         }),
+        ...spanTimes(span),
         source,
       });
     }
@@ -87,4 +92,16 @@ function tagValue({ type, value }: JaegerTag): unknown {
     default:
       return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? value : JSON.stringify(value);
   }
+}
+
+function microsToMs(value: unknown): number | undefined {
+  const us = typeof value === 'number' || typeof value === 'string' ? Number(value) : NaN;
+  return Number.isFinite(us) && us > 0 ? us / 1000 : undefined;
+}
+
+function spanTimes(span: JaegerSpan): { startMs?: number; endMs?: number } {
+  const startMs = microsToMs(span.startTime);
+  if (startMs === undefined) return {};
+  const duration = Number(span.duration);
+  return { startMs, endMs: startMs + (Number.isFinite(duration) && duration > 0 ? duration / 1000 : 0) };
 }

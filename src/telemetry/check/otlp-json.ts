@@ -1,5 +1,5 @@
 import type { AttributeValue, Attributes } from '@opentelemetry/api';
-import { normaliseHexId, type SkippedInput, type SourcePosition, type SpanRecord } from './span-record.js';
+import { nanosToMs, normaliseHexId, type SkippedInput, type SourcePosition, type SpanRecord } from './span-record.js';
 
 interface OtlpKeyValue {
   key?: unknown;
@@ -21,8 +21,10 @@ interface OtlpSpan {
   spanId?: unknown;
   parentSpanId?: unknown;
   name?: unknown;
+  startTimeUnixNano?: unknown;
+  endTimeUnixNano?: unknown;
   attributes?: OtlpKeyValue[];
-  events?: Array<{ name?: unknown; attributes?: OtlpKeyValue[] }>;
+  events?: Array<{ name?: unknown; timeUnixNano?: unknown; attributes?: OtlpKeyValue[] }>;
 }
 
 interface OtlpScopeSpans {
@@ -71,7 +73,10 @@ export function spansFromOtlp(
           events: (span.events ?? []).map((event) => ({
             name: typeof event.name === 'string' ? event.name : '',
             attributes: attributesFromOtlp(event.attributes),
+            timeMs: nanosToMs(event.timeUnixNano),
           })),
+          startMs: nanosToMs(span.startTimeUnixNano),
+          endMs: nanosToMs(span.endTimeUnixNano),
           source,
         });
       }

@@ -16,7 +16,10 @@ export interface SpanRecord {
   name: string;
   instrumentationScope: { name: string } | undefined;
   attributes: Attributes;
-  events: Array<{ name: string; attributes: Attributes }>;
+  events: Array<{ name: string; attributes: Attributes; /** Unix ms, when exported. */ timeMs?: number }>;
+  /** Unix ms (fractional), when exported: used by the HTML report's timeline, never by the verdict. */
+  startMs?: number;
+  endMs?: number;
   source: SourcePosition;
 }
 
@@ -41,4 +44,11 @@ export function normaliseHexId(id: unknown, length: 16 | 32): string | undefined
   }
   if (hex.length > length || /^0+$/.test(hex)) return undefined;
   return hex.padStart(length, '0');
+}
+
+/** Unix nanoseconds (a string or a number, as OTLP JSON writes them) → Unix ms; undefined if absent or not a number. */
+export function nanosToMs(value: unknown): number | undefined {
+  if (typeof value !== 'string' && typeof value !== 'number') return undefined;
+  const ns = Number(value);
+  return Number.isFinite(ns) && ns > 0 ? ns / 1e6 : undefined;
 }

@@ -28,14 +28,21 @@ export interface TraceCheckerResult {
   traces: number;
   /** Distinct live-call spans (`in_live_call`) judged. */
   calls: number;
+  /** Each of them, in the order read: its trace and call sid (for the HTML report's list of calls). */
+  liveCalls: ReadonlyArray<LiveCall>;
+}
+
+/** A live-call span seen in the input. */
+export interface LiveCall {
+  traceId: string;
+  callSid: string | undefined;
 }
 
 /** A span's ancestry, in one small integer: not live, waiting for its parent, or the index of its call. */
 const NOT_LIVE = -1;
 const PENDING = -2;
 
-interface LiveCallInfo {
-  callSid: string | undefined;
+interface LiveCallInfo extends LiveCall {
   spanName: string;
   source: SourcePosition;
 }
@@ -112,7 +119,7 @@ export class TraceChecker {
     let state: number;
     if (live) {
       const callSid = span.attributes[A.CALL_SID];
-      state = this.calls.push({ callSid: typeof callSid === 'string' ? callSid : undefined, spanName: span.name, source: span.source }) - 1;
+      state = this.calls.push({ traceId: span.traceId, callSid: typeof callSid === 'string' ? callSid : undefined, spanName: span.name, source: span.source }) - 1;
       this.keepEvents(trace, span, state);
     } else if (span.parentSpanId === undefined) {
       state = NOT_LIVE;
@@ -139,6 +146,7 @@ export class TraceChecker {
       duplicates: this.duplicateCount,
       traces: this.traces.size,
       calls: this.calls.length,
+      liveCalls: this.calls,
     };
   }
 
