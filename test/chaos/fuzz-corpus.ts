@@ -17,7 +17,7 @@ export interface FuzzContext {
   /** The webhook's stream parameters for `callSid` (business_id, direction, token...). */
   readonly parameters: Readonly<Record<string, string>>;
   /** A valid stream token for these claims (the harness holds CALL_STREAM_SECRET); undefined without a secret. */
-  sign(claims: { callSid: string; businessId: string; leadId?: string }): string | undefined;
+  sign(claims: { callSid: string; parameters: Record<string, string> }): string | undefined;
 }
 
 export interface FuzzCase {
@@ -56,9 +56,9 @@ const media = (streamSid: string, payload = '/w=='): string =>
 function signedStart(callSid: string, business?: string, extraParameters: Record<string, string> = {}): (ctx: FuzzContext) => FuzzFrame[] {
   return (ctx) => {
     const businessId = business ?? ctx.parameters.business_id ?? '1';
-    const token = ctx.sign({ callSid, businessId });
-    const parameters = { business_id: businessId, direction: 'inbound', ...(token ? { token } : {}), ...extraParameters };
-    return [startFrame(`MZ${ctx.streamSid.slice(2, 20)}f`, callSid, parameters)];
+    const parameters: Record<string, string> = { business_id: businessId, direction: 'inbound', ...extraParameters };
+    const token = ctx.sign({ callSid, parameters });
+    return [startFrame(`MZ${ctx.streamSid.slice(2, 20)}f`, callSid, { ...parameters, ...(token ? { token } : {}) })];
   };
 }
 
@@ -112,9 +112,9 @@ export const FUZZ_CORPUS: readonly FuzzCase[] = [
     name: 'signed start, lead_id 2^31',
     stage: 'start',
     frames: (c) => {
-      const claims = { callSid: 'CAfuzzlead', businessId: c.parameters.business_id ?? '1', leadId: '2147483648' };
-      const token = c.sign(claims);
-      return [startFrame(c.streamSid, claims.callSid, { business_id: claims.businessId, lead_id: claims.leadId, ...(token ? { token } : {}) })];
+      const parameters: Record<string, string> = { business_id: c.parameters.business_id ?? '1', lead_id: '2147483648' };
+      const token = c.sign({ callSid: 'CAfuzzlead', parameters });
+      return [startFrame(c.streamSid, 'CAfuzzlead', { ...parameters, ...(token ? { token } : {}) })];
     },
   },
   {
