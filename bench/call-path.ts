@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Knex } from 'knex';
 import { receptionistContext } from '../src/app/reference/context.js';
 import { receptionistWrites, type ReceptionistWrites } from '../src/app/reference/operations.js';
-import { flush } from '../src/buffer/flush.js';
+import { flush } from '../src/buffer/flush-transaction.js';
 import { Journal, loadContext, WriteBuffer } from '../src/index.js';
 import { median, nsPerCall, round } from './measure.js';
 

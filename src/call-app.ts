@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { TenantId } from './buffer/journal-file.js';
+import type { TenantId } from './buffer/journal-format.js';
 import { validateWriteOperations, type JsonValue, type WriteOperations } from './buffer/write-operation.js';
 import type { CallContextSpec, StartOfCall } from './context/call-context-spec.js';
 import { ConfigError } from './errors.js';

@@ -2,9 +2,9 @@
 // media-stream middleware and its agent interface, signatures, single-use
 // stream tokens, the Stream TwiML; a Twilio-side stream client for tests.
 export { mediaStream } from './app/media-stream.js';
-export type { MediaStreamHandler, MediaStreamOptions } from './app/media-stream.js';
+export type { MediaStreamHandler, MediaStreamOptions, MediaStreamStats } from './app/media-stream.js';
 export { DEFAULT_LIMITS } from './app/media-stream-hub.js';
-export type { MediaStreamEvents, MediaStreamLimits } from './app/media-stream-hub.js';
+export type { MediaStreamEvents, MediaStreamLimits, ProblemKind } from './app/media-stream-hub.js';
 export type { Agent, AgentCall, AgentSession } from './app/agent.js';
 export { CloseCodes } from './app/close-codes.js';
 export type { CloseReason } from './app/close-codes.js';

@@ -1,4 +1,4 @@
-import type { TenantId } from '../buffer/journal-file.js';
+import type { TenantId } from '../buffer/journal-format.js';
 import type { WriteBuffer } from '../buffer/write-buffer.js';
 import type { WriteOperations } from '../buffer/write-operation.js';
 import type { Logger } from '../telemetry/logger.js';

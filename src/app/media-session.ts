@@ -1,7 +1,7 @@
 import { context, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
-import type { TenantId } from '../buffer/journal-file.js';
+import type { TenantId } from '../buffer/journal-format.js';
 import { WriteBuffer } from '../buffer/write-buffer.js';
 import type { StartOfCall } from '../context/call-context-spec.js';
 import { loadContext } from '../context/load-context.js';
@@ -9,7 +9,7 @@ import { CallContextLoadError, StreamReplayError } from '../errors.js';
 import { Attributes, INSTRUMENTATION_NAME, SpanNames } from '../telemetry/attributes.js';
 import { CallDbReport, runInCallPhase, withCallDbReport } from '../telemetry/call-db-report.js';
 import { startLiveCall, type LiveCall } from '../telemetry/live-call.js';
-import type { Logger } from '../telemetry/logger.js';
+import { childLogger, type Logger } from '../telemetry/logger.js';
 import type { AgentCall, AgentSession } from './agent.js';
 import { audioChunks } from './audio/mulaw.js';
 import { closeReasonText, CloseCodes, type CloseReason } from './close-codes.js';
@@ -68,7 +68,7 @@ export class MediaSession {
     this.hungUp = new Promise((resolve) => (this.resolveHungUp = resolve));
     this.root = trace.getTracer(INSTRUMENTATION_NAME).startSpan(SpanNames.MEDIA_STREAM, { kind: SpanKind.SERVER });
     this.rootContext = withCallDbReport(this.report, trace.setSpan(context.active(), this.root));
-    this.log = hub.logger.child({ trace_id: this.root.spanContext().traceId });
+    this.log = childLogger(hub.logger, { trace_id: this.root.spanContext().traceId });
     const { limits } = hub;
 
     // ws 7 (express-ws) gives text frames as strings and no isBinary; ws 8 gives Buffers and isBinary.
@@ -343,7 +343,7 @@ export class MediaSession {
       parameters,
       context: callContext,
       writes: this.buffer!,
-      log: this.log.child({ call_sid: this.callSid }),
+      log: childLogger(this.log, { call_sid: this.callSid }),
       sendAudio: (mulaw) => {
         // Up to a second of audio per message: Twilio queues it all the same,
         // and one message costs what fifty 20 ms ones would.

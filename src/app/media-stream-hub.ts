@@ -8,7 +8,6 @@ import { INSTRUMENTATION_NAME } from '../telemetry/attributes.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { CallApp } from '../call-app.js';
 import type { Agent } from './agent.js';
-import type { MediaSession } from './media-session.js';
 
 export interface MediaStreamLimits {
   /** A call must send `start` within this. Default 10 000 ms. */
@@ -69,7 +68,6 @@ export interface MediaStreamEvents {
 
 /** What every session of one media endpoint shares: dependencies, limits, the live calls. */
 export class MediaStreamHub extends EventEmitter<MediaStreamEvents> {
-  readonly sessions = new Set<MediaSession>();
   private readonly liveCalls = new Set<string>();
   private readonly problems: Counter;
   private readonly counts: Record<ProblemKind, number> = {
@@ -145,7 +143,7 @@ export class MediaStreamHub extends EventEmitter<MediaStreamEvents> {
     this.problems.add(1, { kind });
   }
 
-  stats(): { liveCalls: number; sessions: number; problems: Readonly<Record<ProblemKind, number>> } {
-    return { liveCalls: this.liveCalls.size, sessions: this.sessions.size, problems: { ...this.counts } };
+  stats(): { liveCalls: number; problems: Readonly<Record<ProblemKind, number>> } {
+    return { liveCalls: this.liveCalls.size, problems: { ...this.counts } };
   }
 }

@@ -4,12 +4,12 @@ import type { WebSocket } from 'ws';
 import type { Flusher } from '../buffer/flusher.js';
 import type { Journal } from '../buffer/journal.js';
 import type { Logger } from '../telemetry/logger.js';
-import type { TenantId } from '../buffer/journal-file.js';
+import type { TenantId } from '../buffer/journal-format.js';
 import type { WriteOperations } from '../buffer/write-operation.js';
 import type { CallApp } from '../call-app.js';
 import type { Agent } from './agent.js';
 import { CloseCodes } from './close-codes.js';
-import { DEFAULT_LIMITS, MediaStreamHub, type MediaStreamLimits } from './media-stream-hub.js';
+import { DEFAULT_LIMITS, MediaStreamHub, type MediaStreamEvents, type MediaStreamLimits, type ProblemKind } from './media-stream-hub.js';
 import { MediaSession } from './media-session.js';
 
 export interface MediaStreamOptions<TContext = unknown, TOps extends WriteOperations = WriteOperations, TTenant extends TenantId = TenantId> {
@@ -37,10 +37,25 @@ export interface MediaStreamOptions<TContext = unknown, TOps extends WriteOperat
   strictLoad?: boolean;
 }
 
-/** The WebSocket route handler, plus what a server needs to drain it. */
+/** What `stats()` reports: for `/readyz` and dashboards. */
+export interface MediaStreamStats {
+  /** Calls between their start and their end. */
+  readonly liveCalls: number;
+  /** Open media-stream sockets (started or not). */
+  readonly sessions: number;
+  /** Messages dropped, handlers failed, streams closed by the server, by kind. */
+  readonly problems: Readonly<Record<ProblemKind, number>>;
+}
+
+/** The WebSocket route handler, plus what a server needs to watch and drain it. */
 export interface MediaStreamHandler {
   (ws: WebSocket, req: IncomingMessage): void;
-  readonly hub: MediaStreamHub;
+  stats(): MediaStreamStats;
+  /** Why new calls are refused now (the journal cannot keep writes), or undefined: for `/twiml`, the upgrade and `/readyz`. */
+  refusal(): string | undefined;
+  /** `callEnded`: a stream ended (its socket closed, its writes landed, dead-lettered or journaled). */
+  on<K extends keyof MediaStreamEvents>(event: K, listener: (...args: MediaStreamEvents[K]) => void): void;
+  off<K extends keyof MediaStreamEvents>(event: K, listener: (...args: MediaStreamEvents[K]) => void): void;
   /**
    * Waits up to `timeoutMs` for live calls to end and their writes to land;
    * then hangs up on the rest (1001) and returns once their writes are with
@@ -72,12 +87,13 @@ export function mediaStream<TContext, TOps extends WriteOperations, TTenant exte
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     onFrameHandled: options.onFrameHandled,
   });
+  const sessions = new Set<MediaSession>();
   const accept = (ws: WebSocket): void => {
     try {
       const session = new MediaSession(ws, hub);
-      hub.sessions.add(session);
+      sessions.add(session);
       // `done` never rejects.
-      session.done.then(() => hub.sessions.delete(session), () => hub.sessions.delete(session));
+      session.done.then(() => sessions.delete(session), () => sessions.delete(session));
     } catch (error) {
       hub.count('internal_error');
       options.logger.error({ err: error }, 'media stream could not start');
@@ -91,15 +107,21 @@ export function mediaStream<TContext, TOps extends WriteOperations, TTenant exte
       timer.unref();
     });
     // Calls that end by themselves: their writes land (or stay journaled) within the drain.
-    const all = Promise.all([...hub.sessions].map((session) => session.done)).then(() => 'done' as const);
+    const all = Promise.all([...sessions].map((session) => session.done)).then(() => 'done' as const);
     const result = await Promise.race([all, timedOut]);
     clearTimeout(timer);
     if (result === 'timeout') {
       // Hang up on the rest; their flushes are the flusher's (stopped after the drain: journaled).
       const reason = { code: CloseCodes.GOING_AWAY, reason: 'server shutting down' } as const;
-      await Promise.all([...hub.sessions].map((session) => session.hangUp(reason)));
+      await Promise.all([...sessions].map((session) => session.hangUp(reason)));
     }
   };
-  const handler: MediaStreamHandler = Object.assign(accept, { hub, drain });
+  const handler: MediaStreamHandler = Object.assign(accept, {
+    drain,
+    stats: (): MediaStreamStats => ({ ...hub.stats(), sessions: sessions.size }),
+    refusal: () => hub.refusal(),
+    on: <K extends keyof MediaStreamEvents>(event: K, listener: (...args: MediaStreamEvents[K]) => void) => void hub.on(event, listener as never),
+    off: <K extends keyof MediaStreamEvents>(event: K, listener: (...args: MediaStreamEvents[K]) => void) => void hub.off(event, listener as never),
+  });
   return handler;
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import twilio from 'twilio';
+import { ConfigError } from '../errors.js';
 
 /**
  * Whether `signature` (the `X-Twilio-Signature` header) is Twilio's for
@@ -25,7 +26,7 @@ export function mediaStreamUrl(publicUrl: string, path: string): string {
 }
 
 export interface UpgradeVerifierOptions {
-  /** TWILIO_AUTH_TOKEN; unset: upgrades are not signature-checked. */
+  /** TWILIO_AUTH_TOKEN; unset: upgrades are not signature-checked. With it, `publicUrl` is required (else the constructor throws). */
   authToken?: string | undefined;
   /** PUBLIC_URL: the origin Twilio connects to (a proxy changes scheme and host). */
   publicUrl?: string | undefined;
@@ -45,6 +46,10 @@ type VerifyCallback = (result: boolean, code?: number, message?: string) => void
  * of the TwiML, no query string), 503 while draining. No session, no query.
  */
 export function twilioUpgradeVerifier(options: UpgradeVerifierOptions) {
+  if (options.authToken && !options.publicUrl) {
+    // Fail closed: without the URL Twilio signed, no upgrade could be checked.
+    throw new ConfigError('twilioUpgradeVerifier: authToken needs publicUrl (the https:// origin Twilio reaches) to check signatures');
+  }
   const path = options.path ?? '/media';
   const signedUrl = options.authToken && options.publicUrl ? mediaStreamUrl(options.publicUrl, path) : undefined;
   return (info: { req: IncomingMessage }, callback: VerifyCallback): void => {

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import type { FsyncPolicy } from '../defaults.js';
 import { JournalError } from '../errors.js';
-import { flushedLine, writeLine } from './journal-file.js';
-import type { BufferedWrite } from './journal-file.js';
+import { flushedLine, writeLine } from './journal-format.js';
+import type { BufferedWrite } from './journal-format.js';
 
 /** What a call's journal needs from the journal it belongs to. */
 export interface JournalHost {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { JournalError } from '../errors.js';
-import type { BufferedWrite, CallHeader } from './journal-file.js';
+import type { BufferedWrite, CallHeader } from './journal-format.js';
 
 /** What a dead-letter file holds: the call's writes (or its unreadable journal) and why they cannot land. */
 export interface DeadLetter {

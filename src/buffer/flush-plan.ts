@@ -1,5 +1,5 @@
 import { JournalError } from '../errors.js';
-import type { BufferedWrite } from './journal-file.js';
+import type { BufferedWrite } from './journal-format.js';
 import type { JsonValue, Row, WriteOperations, WriteOperationSpec } from './write-operation.js';
 
 /** One statement of a flush: an operation's rows (merged by key for upserts and updates), all with the same columns. */

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { TenantMismatchError } from '../errors.js';
 import type { PlannedStatement } from './flush-plan.js';
-import type { CallHeader } from './journal-file.js';
+import type { CallHeader } from './journal-format.js';
 import type { ColumnMerge } from './write-operation.js';
 
 /**

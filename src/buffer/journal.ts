@@ -5,7 +5,7 @@ import type { Logger } from '../telemetry/logger.js';
 import { DEFAULTS, FSYNC_POLICIES, type FsyncPolicy } from '../defaults.js';
 import { ConfigError, JournalError } from '../errors.js';
 import { CallJournal, type JournalHost } from './call-journal.js';
-import { freeJournalPath, headerLine, type CallHeader } from './journal-file.js';
+import { freeJournalPath, headerLine, type CallHeader } from './journal-format.js';
 import { currentOwner, type Owner } from './owner.js';
 
 export interface JournalOptions {

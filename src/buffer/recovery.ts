@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { JournalError } from '../errors.js';
 import type { Journal } from './journal.js';
-import { freeJournalPath, JOURNAL_SUFFIX, parseJournal, parseJournalFileName } from './journal-file.js';
+import { freeJournalPath, JOURNAL_SUFFIX, parseJournal, parseJournalFileName } from './journal-format.js';
 import type { Owner } from './owner.js';
 import { isOwnerAlive } from './owner.js';
 import { WriteBuffer } from './write-buffer.js';

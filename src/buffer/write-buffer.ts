@@ -5,7 +5,7 @@ import { DEFAULTS } from '../defaults.js';
 import { describeZodError } from '../zod-error.js';
 import type { CallJournal } from './call-journal.js';
 import type { Journal } from './journal.js';
-import { idempotencyKey, type BufferedWrite, type CallHeader, type JournalContents, type TenantId } from './journal-file.js';
+import { idempotencyKey, type BufferedWrite, type CallHeader, type JournalContents, type TenantId } from './journal-format.js';
 import type { JsonValue, Row, WriteInput, WriteOperations } from './write-operation.js';
 
 export interface WriteBufferOptions<TOps extends WriteOperations = WriteOperations> {

@@ -85,13 +85,13 @@ describe('failure modes: one call cannot take the server down', () => {
   });
 
   it('a start whose call sid is not printable ASCII is dropped as invalid, named, and the server stays up', async () => {
-    const problems = app.server.media.hub.stats().problems.invalid;
+    const problems = app.server.media.stats().problems.invalid;
     for (const callSid of ['CA with space', 'CAé', 'CA\u0000nul']) {
       const client = await rawStart(app.server.url, { callSid, customParameters: { business_id: '1' } });
       client.close();
       await client.closed;
     }
-    expect(app.server.media.hub.stats().problems.invalid).toBeGreaterThanOrEqual(problems + 3);
+    expect(app.server.media.stats().problems.invalid).toBeGreaterThanOrEqual(problems + 3);
     expect((await fetch(`${app.server.url}/healthz`)).status).toBe(200);
   });
 });
@@ -120,14 +120,14 @@ describe('failure modes: agents that fail', () => {
   it('an agent handler that rejects is counted and logged; the call goes on and its writes land', async () => {
     const callSid = newCallSid();
     const { client } = await placeCall(app.server.url, { CallSid: callSid, To: DEMO_NUMBERS.dental, From: JANE });
-    const before = app.server.media.hub.stats().problems.agent_error;
+    const before = app.server.media.stats().problems.agent_error;
     client.dtmf('9');
     client.dtmf('4');
     await client.waitFor(isMark('noted'));
     client.stop(callSid);
     expect((await client.closed).code).toBe(1000);
     await app.callEnded(callSid);
-    expect(app.server.media.hub.stats().problems.agent_error).toBe(before + 1);
+    expect(app.server.media.stats().problems.agent_error).toBe(before + 1);
     const session = (await app.db.knex('call_sessions').where({ call_sid: callSid }).first('state')) as { state: { digit: string } };
     expect(session.state.digit).toBe('4');
   });

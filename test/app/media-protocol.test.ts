@@ -72,13 +72,13 @@ describe('media-stream protocol: bad input', () => {
     if (testCase.beforeStart) testCase.send(bad, streamSid);
     bad.start({ callSid: badSid, streamSid, customParameters: stream!.parameters });
     await bad.waitFor((m) => m.event === 'mark' && m.mark.name === 'greeting');
-    const problemsBefore = app.server.media.hub.stats().problems;
+    const problemsBefore = app.server.media.stats().problems;
     if (!testCase.beforeStart) testCase.send(bad, streamSid);
 
     if (testCase.outcome === 'dropped') {
       bad.dtmf('1');
       await bad.waitFor((m) => m.event === 'mark' && m.mark.name === 'booked');
-      const problems = app.server.media.hub.stats().problems;
+      const problems = app.server.media.stats().problems;
       if (!testCase.beforeStart) expect(problems.invalid + problems.out_of_order).toBeGreaterThan(problemsBefore.invalid + problemsBefore.out_of_order);
       bad.stop(badSid);
       expect((await bad.closed).code).toBe(1000);
@@ -103,9 +103,8 @@ describe('media-stream protocol: bad input', () => {
   });
 
   it('ends a peer that stops answering pings, and still lands its writes', async () => {
-    const server = await startMediaServer();
+    const server = await startMediaServer({}, undefined, { heartbeatIntervalMs: 50 });
     try {
-      server.server.media.hub.limits.heartbeatIntervalMs = 50;
       const callSid = newCallSid();
       const { client } = await placeCall(server.server.url, { CallSid: callSid, To: DEMO_NUMBERS.dental, From: JANE }, { autoPong: false });
       expect((await client.closed).code).toBe(1006); // terminated: no close frame
@@ -119,9 +118,8 @@ describe('media-stream protocol: bad input', () => {
   });
 
   it('closes a stream that sends no start within the limit (1008)', async () => {
-    const slow = await startMediaServer({}, undefined);
+    const slow = await startMediaServer({}, undefined, { startTimeoutMs: 50 });
     try {
-      slow.server.media.hub.limits.startTimeoutMs = 50;
       const client = await Client.connect(`${slow.server.url.replace('http', 'ws')}/media`);
       client.connected();
       expect(await client.closed).toEqual({ code: 1008, reason: 'no start within 50 ms' });

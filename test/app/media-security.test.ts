@@ -70,9 +70,9 @@ describe('media-stream server security', () => {
       ['over the URL with a query string', { 'x-twilio-signature': sign('wss://voice.example.test/media?x=1') }],
       ['made with another token', { 'x-twilio-signature': sign('wss://voice.example.test/media', {}, 'another-token-123') }],
     ])('is refused with 403 before the upgrade when %s', async (_label, headers) => {
-      const before = app.server.media.hub.stats().sessions;
+      const before = app.server.media.stats().sessions;
       expect(await refused(headers)).toBe(403);
-      expect(app.server.media.hub.stats().sessions).toBe(before);
+      expect(app.server.media.stats().sessions).toBe(before);
     });
 
     it('opens (101) with a signature over the exact public wss:// URL', async () => {

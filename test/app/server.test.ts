@@ -1,7 +1,7 @@
 import net from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAppServer, type AppServer } from '../../src/app/reference/server.js';
+import { createAppServer, type AppServer } from '../../src/app/reference/http-server.js';
 import { createKnex } from '../../src/db/knex.js';
 import { PortInUseError } from '../../src/db/errors.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';

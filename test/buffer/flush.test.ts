@@ -1,7 +1,7 @@
 import { trace } from '@opentelemetry/api';
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { flush, type FlushResult } from '../../src/buffer/flush.js';
+import { flush, type FlushResult } from '../../src/buffer/flush-transaction.js';
 import { ReceptionistBuffer } from '../helpers/receptionist-buffer.js';
 import { createKnex } from '../../src/db/knex.js';
 import { TenantMismatchError } from '../../src/errors.js';

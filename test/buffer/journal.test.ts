@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Journal } from '../../src/buffer/journal.js';
-import { parseJournal, parseJournalFileName } from '../../src/buffer/journal-file.js';
+import { parseJournal, parseJournalFileName } from '../../src/buffer/journal-format.js';
 import { ReceptionistBuffer } from '../helpers/receptionist-buffer.js';
 import { ConfigError, InvalidWriteError, JournalError } from '../../src/errors.js';
 

@@ -23,7 +23,7 @@ export interface TestMediaServer {
 function trackEnded(server: RunningServer, key: 'callSid' | 'streamSid'): (id: string) => Promise<void> {
   const ended = new Set<string>();
   const waiting = new Map<string, Array<() => void>>();
-  server.media.hub.on('callEnded', (event) => {
+  server.media.on('callEnded', (event) => {
     const id = event[key];
     if (!id) return;
     ended.add(id);
@@ -35,11 +35,15 @@ function trackEnded(server: RunningServer, key: 'callSid' | 'streamSid'): (id: s
 }
 
 /** The real server (`serve`) on port 0, on a database of its own, with the env given. */
-export async function startMediaServer(env: NodeJS.ProcessEnv = {}, agent?: ServeOptions['agent']): Promise<TestMediaServer> {
+export async function startMediaServer(
+  env: NodeJS.ProcessEnv = {},
+  agent?: ServeOptions['agent'],
+  limits?: ServeOptions['limits'],
+): Promise<TestMediaServer> {
   const db = await createTestDatabase();
   const journalDir = await fs.mkdtemp(path.join(os.tmpdir(), 'lcg-journal-'));
   const config = loadConfig({ PORT: '0', DATABASE_URL: db.url, JOURNAL_DIR: journalDir, DRAIN_TIMEOUT_S: '5', ...env });
-  const server = await serve(config, pino({ level: 'silent' }), agent ? { agent } : {});
+  const server = await serve(config, pino({ level: 'silent' }), { ...(agent ? { agent } : {}), ...(limits ? { limits } : {}) });
   return {
     server,
     db,

@@ -1,7 +1,7 @@
-import type { Logger } from '../../index.js';
+import type { Logger as PinoLogger } from 'pino';
 
 export interface ProcessPolicyOptions {
-  logger: Logger;
+  logger: PinoLogger;
   /** Drains the server (live calls get DRAIN_TIMEOUT_S, writes flushed or journaled). */
   drain: () => Promise<void>;
   /** Hard deadline for that drain after an uncaught exception; then exit 1 all the same. */

@@ -1,13 +1,13 @@
 import type { Knex } from 'knex';
 import { DEFAULTS, Flusher, Journal, migrateLayer, type Logger } from '../../index.js';
-import { mediaStream, twilioUpgradeVerifier, type MediaStreamHandler } from '../../twilio.js';
+import { mediaStream, twilioUpgradeVerifier, type MediaStreamHandler, type MediaStreamLimits } from '../../twilio.js';
 import type { Config } from '../../config.js';
 import { openDatabase, type Database } from '../../db/database.js';
 import { migrate } from '../../db/migrate.js';
 import { seedDemoData } from '../../db/seed.js';
 import { receptionistAgent, type ReceptionistAgent } from './agent.js';
 import { receptionistApp } from './app.js';
-import { createAppServer } from './server.js';
+import { createAppServer } from './http-server.js';
 import { twimlRoute } from './twiml-route.js';
 
 /**
@@ -36,6 +36,8 @@ export async function settlesWithin(promise: Promise<unknown>, ms: number): Prom
 export interface ServeOptions {
   /** The voice logic, or a factory given the server's Knex (the naive agent). Default: the demo receptionist. */
   agent?: ReceptionistAgent | ((knex: Knex) => ReceptionistAgent);
+  /** Media-stream limits (tests shorten timeouts). Default DEFAULT_LIMITS. */
+  limits?: Partial<MediaStreamLimits>;
   /** Called with the nanoseconds each inbound media-stream message took (benchmarks). */
   onFrameHandled?: (nanoseconds: number) => void;
 }
@@ -85,7 +87,7 @@ export async function serve(config: Config, logger: Logger, options: ServeOption
       journal,
       logger,
       streamSecret: config.callStreamSecret,
-      limits: { contextLoadTimeoutMs: config.contextLoadTimeoutMs },
+      limits: { contextLoadTimeoutMs: config.contextLoadTimeoutMs, ...options.limits },
       ...(options.onFrameHandled ? { onFrameHandled: options.onFrameHandled } : {}),
     });
     const server = createAppServer({
@@ -95,12 +97,12 @@ export async function serve(config: Config, logger: Logger, options: ServeOption
         authToken: config.twilioAuthToken,
         publicUrl: config.publicUrl,
         isDraining: () => draining,
-        refusal: () => media.hub.refusal(),
+        refusal: () => media.refusal(),
       }),
       readiness: {
         isDraining: () => draining,
-        refusal: () => media.hub.refusal(),
-        detail: () => ({ journal: { ...flusher!.stats(), ...journal!.health() }, calls: media.hub.stats() }),
+        refusal: () => media.refusal(),
+        detail: () => ({ journal: { ...flusher!.stats(), ...journal!.health() }, calls: media.stats() }),
       },
       routes: (app) => {
         app.use(
@@ -110,7 +112,7 @@ export async function serve(config: Config, logger: Logger, options: ServeOption
             authToken: config.twilioAuthToken,
             publicUrl: config.publicUrl,
             streamSecret: config.callStreamSecret,
-            refusal: () => (draining ? 'the server is draining' : media.hub.refusal()),
+            refusal: () => (draining ? 'the server is draining' : media.refusal()),
           }),
         );
         app.ws('/media', media);
@@ -138,7 +140,7 @@ export async function serve(config: Config, logger: Logger, options: ServeOption
       close: () =>
         (closing ??= (async () => {
           draining = true;
-          logger.info({ live_calls: media.hub.stats().liveCalls, timeout_s: config.drainTimeoutSeconds }, 'draining');
+          logger.info({ live_calls: media.stats().liveCalls, timeout_s: config.drainTimeoutSeconds }, 'draining');
           await media.drain(config.drainTimeoutSeconds * 1000);
           await server.close();
           // What has not landed by now stays journaled for the next process.
