@@ -38,15 +38,19 @@ export function planFlush(writes: readonly BufferedWrite[], operations: WriteOpe
   const statements: PlannedStatement[] = [];
   for (const [op, spec] of Object.entries(operations)) {
     const rows = byOp.get(op);
-    if (!rows) continue;
-    const byColumns = new Map<string, Record<string, JsonValue>[]>();
-    for (const row of rows.values()) {
-      const columns = Object.keys(row).sort().join(',');
-      byColumns.set(columns, [...(byColumns.get(columns) ?? []), row]);
-    }
-    for (const [columns, group] of byColumns) statements.push({ op, spec, columns: columns.split(','), rows: group });
+    if (rows) statements.push(...statementsOf(op, spec, [...rows.values()]));
   }
   return statements;
+}
+
+/** An operation's rows as statements: one per set of columns (usually one). */
+export function statementsOf(op: string, spec: WriteOperationSpec, rows: readonly Row[]): PlannedStatement[] {
+  const byColumns = new Map<string, Row[]>();
+  for (const row of rows) {
+    const columns = Object.keys(row).sort().join(',');
+    byColumns.set(columns, [...(byColumns.get(columns) ?? []), row]);
+  }
+  return [...byColumns].map(([columns, group]) => ({ op, spec, columns: columns.split(','), rows: group }));
 }
 
 function mergeRows(into: Record<string, JsonValue>, row: Row, spec: WriteOperationSpec): Record<string, JsonValue> {

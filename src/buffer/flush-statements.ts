@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { TenantMismatchError } from '../errors.js';
 import type { PlannedStatement } from './flush-plan.js';
 import type { CallHeader } from './journal-format.js';
-import type { ColumnMerge } from './write-operation.js';
+import type { ColumnMerge, Row } from './write-operation.js';
 
 /**
  * The SQL of one planned statement. Rows travel as ONE jsonb parameter,
@@ -18,6 +18,21 @@ export function statementOf(knex: Knex, call: CallHeader, statement: PlannedStat
   const source = 'jsonb_populate_recordset(null::??, ?::jsonb)';
   switch (spec.kind) {
     case 'insert':
+      if (spec.onConflict) {
+        // Any conflict is set aside (not only the idempotency key's), and each
+        // input row says whether it was inserted, or existed before (a replay):
+        // the others were rejected by another constraint. The outer query sees
+        // the table as it was before this statement.
+        const idem = spec.idempotencyColumn!;
+        return knex.raw(
+          `with "input" as (select * from ${source}),
+                "inserted" as (insert into ?? (??) select ?? from "input" on conflict do nothing returning ??)
+           select "input".?? as "key", ("inserted".?? is not null) as "inserted",
+                  exists (select 1 from ?? as t where t.?? = "input".??) as "existed"
+           from "input" left join "inserted" on "inserted".?? = "input".??`,
+          [spec.table, rows, spec.table, columns, columns, idem, idem, idem, spec.table, idem, idem, idem, idem],
+        );
+      }
       return knex.raw(`insert into ?? (??) select ?? from ${source} on conflict (??) do nothing returning 1`, [
         spec.table,
         columns,
@@ -66,17 +81,33 @@ function setClause(statement: PlannedStatement, source: 'excluded' | 'v'): { sql
   return { sql: parts.map((part) => part.sql).join(', '), bindings: parts.flatMap((part) => part.bindings) };
 }
 
+/** What one statement did: rows it inserted, upserted or updated; the rows another constraint rejected (inserts with a conflict policy). */
+export interface StatementOutcome {
+  readonly affected: number;
+  readonly conflicts: readonly Row[];
+}
+
 /**
  * Runs one planned statement and checks what it touched: every upsert row
  * must have landed on a row of this tenant, every update key must match a
  * row of this tenant (unless `ifMissing: 'ignore'`).
- * @returns rows inserted, upserted or updated.
  * @throws {TenantMismatchError}
  */
-export async function runStatement(trx: Knex.Transaction, call: CallHeader, statement: PlannedStatement, timeoutMs: number): Promise<number> {
-  const result = (await statementOf(trx, call, statement).timeout(timeoutMs, { cancel: true })) as { rowCount: number | null };
-  const affected = result.rowCount ?? 0;
+export async function runStatement(trx: Knex.Transaction, call: CallHeader, statement: PlannedStatement, timeoutMs: number): Promise<StatementOutcome> {
   const { spec, op } = statement;
+  const result = (await statementOf(trx, call, statement).timeout(timeoutMs, { cancel: true })) as {
+    rowCount: number | null;
+    rows: Array<{ key: string; inserted: boolean; existed: boolean }>;
+  };
+  if (spec.kind === 'insert' && spec.onConflict) {
+    const rejected = new Set(result.rows.filter((row) => !row.inserted && !row.existed).map((row) => row.key));
+    const idem = spec.idempotencyColumn!;
+    return {
+      affected: result.rows.filter((row) => row.inserted).length,
+      conflicts: statement.rows.filter((row) => rejected.has(String(row[idem]))),
+    };
+  }
+  const affected = result.rowCount ?? 0;
   const short = statement.rows.length - affected;
   if (short > 0 && (spec.kind === 'upsert' || (spec.kind === 'update' && spec.ifMissing !== 'ignore'))) {
     throw new TenantMismatchError(
@@ -84,5 +115,5 @@ export async function runStatement(trx: Knex.Transaction, call: CallHeader, stat
         (spec.kind === 'update' ? ' (or do not exist)' : ''),
     );
   }
-  return affected;
+  return { affected, conflicts: [] };
 }

@@ -1,10 +1,12 @@
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Knex } from 'knex';
 import { DEFAULTS } from '../defaults.js';
-import { Attributes, INSTRUMENTATION_NAME, SpanNames } from '../telemetry/attributes.js';
+import { Attributes, Events, INSTRUMENTATION_NAME, SpanNames } from '../telemetry/attributes.js';
 import type { Logger } from '../telemetry/logger.js';
-import { planFlush } from './flush-plan.js';
+import { planFlush, statementsOf, type PlannedStatement } from './flush-plan.js';
 import { runStatement } from './flush-statements.js';
+import type { CallHeader } from './journal-format.js';
+import type { JsonValue, Row, WriteOperations, WriteOperationSpec } from './write-operation.js';
 import type { Flusher } from './flusher.js';
 import type { WriteBuffer } from './write-buffer.js';
 
@@ -13,6 +15,12 @@ export interface FlushOptions {
   statementTimeoutMs?: number;
   /** Where a failure to mark the journal after a commit is logged (the commit stands). Default: not logged. */
   logger?: Logger;
+}
+
+/** An inserted row another constraint rejected, and what its operation's conflict policy landed instead. */
+export interface FlushConflict {
+  readonly op: string;
+  readonly idempotencyKey: string;
 }
 
 /** What one statement of a flush did. */
@@ -31,6 +39,8 @@ export interface FlushResult {
   readonly writes: number;
   /** The statements between BEGIN and COMMIT, in order. */
   readonly statements: readonly FlushedStatement[];
+  /** Rows that conflicted and were resolved by their operation's `onConflict` (in the same transaction). */
+  readonly conflicts: readonly FlushConflict[];
 }
 
 const tracer = trace.getTracer(INSTRUMENTATION_NAME);
@@ -60,18 +70,32 @@ export async function flush(knex: Knex, buffer: WriteBuffer, options: FlushOptio
   const attributes = { [Attributes.CALL_SID]: call.callSid, [Attributes.BUSINESS_ID]: String(call.tenantId), [Attributes.CALL_WRITES]: buffer.size };
   const result = await tracer.startActiveSpan(SpanNames.FLUSH, { attributes }, async (span) => {
     try {
-      if (plan.length === 0) return { callSid: call.callSid, writes: 0, statements: [] };
+      if (plan.length === 0) return { callSid: call.callSid, writes: 0, statements: [], conflicts: [] };
       // Awaited inside the active span: the transaction's queries are its children.
+      const conflicts: FlushConflict[] = [];
       const statements = await knex.transaction(async (trx) => {
         const done: FlushedStatement[] = [];
+        const run = async (statement: PlannedStatement): Promise<readonly Row[]> => {
+          const outcome = await runStatement(trx, call, statement, timeoutMs);
+          done.push({ op: statement.op, table: statement.spec.table, rows: statement.rows.length, affected: outcome.affected });
+          return outcome.conflicts;
+        };
         for (const statement of plan) {
-          const affected = await runStatement(trx, call, statement, timeoutMs);
-          done.push({ op: statement.op, table: statement.spec.table, rows: statement.rows.length, affected });
+          const rejected = await run(statement);
+          if (rejected.length === 0) continue;
+          const resolved = resolveConflicts(statement, rejected, call, buffer.operations);
+          conflicts.push(...resolved.conflicts);
+          for (const extra of resolved.statements) {
+            if ((await run(extra)).length > 0) throw new Error(`flush of call ${call.callSid}: a row that ${extra.op}'s conflict policy landed conflicted too`);
+          }
         }
         return done;
       });
-      span.setAttribute(Attributes.CALL_FLUSH_STATEMENTS, statements.length);
-      return { callSid: call.callSid, writes: buffer.size, statements };
+      span.setAttributes({ [Attributes.CALL_FLUSH_STATEMENTS]: statements.length, [Attributes.CALL_FLUSH_CONFLICTS]: conflicts.length });
+      for (const conflict of conflicts) {
+        span.addEvent(Events.WRITE_CONFLICT, { 'live_call.write.op': conflict.op, 'live_call.write.idempotency_key': conflict.idempotencyKey });
+      }
+      return { callSid: call.callSid, writes: buffer.size, statements, conflicts };
     } catch (error) {
       span.recordException(error as Error);
       span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
@@ -80,6 +104,9 @@ export async function flush(knex: Knex, buffer: WriteBuffer, options: FlushOptio
       span.end();
     }
   });
+  if (result.conflicts.length > 0) {
+    options.logger?.warn({ callSid: call.callSid, conflicts: result.conflicts }, 'writes conflicted; their conflict policy landed instead');
+  }
   try {
     buffer.journalFile?.markFlushed();
   } catch (error) {
@@ -87,4 +114,47 @@ export async function flush(knex: Knex, buffer: WriteBuffer, options: FlushOptio
     options.logger?.warn({ err: error, callSid: call.callSid }, 'flushed, but marking the journal failed');
   }
   return result;
+}
+
+/**
+ * The statements that land what a conflict policy decided for rejected
+ * rows: the `instead` rows (same idempotency key, the plain insert: a
+ * second conflict fails the flush), then the `also` rows of other
+ * operations, the tenant forced on each.
+ */
+function resolveConflicts(
+  statement: PlannedStatement,
+  rejected: readonly Row[],
+  call: CallHeader,
+  operations: WriteOperations,
+): { statements: PlannedStatement[]; conflicts: FlushConflict[] } {
+  const { spec, op } = statement;
+  const idem = spec.idempotencyColumn!;
+  const instead: Row[] = [];
+  const also = new Map<string, Row[]>();
+  const conflicts: FlushConflict[] = [];
+  for (const row of rejected) {
+    const key = String(row[idem]);
+    conflicts.push({ op, idempotencyKey: key });
+    const resolution = spec.onConflict!(row, call);
+    if (resolution.instead) instead.push(boundRow(resolution.instead, spec, call, { [idem]: key }));
+    (resolution.also ?? []).forEach(({ op: otherOp, row: otherRow }, n) => {
+      const other = Object.hasOwn(operations, otherOp) ? operations[otherOp] : undefined;
+      if (!other) throw new Error(`${op}'s conflict policy names no declared operation ${JSON.stringify(otherOp)}`);
+      const extraKey = other.kind === 'insert' ? { [other.idempotencyColumn!]: `${key}:${otherOp}:${n + 1}` } : {};
+      also.set(otherOp, [...(also.get(otherOp) ?? []), boundRow(otherRow, other, call, extraKey)]);
+    });
+  }
+  const statements = [
+    ...statementsOf(op, { ...spec, onConflict: undefined }, instead),
+    ...[...also].flatMap(([otherOp, rows]) => statementsOf(otherOp, operations[otherOp]!, rows)),
+  ];
+  return { statements, conflicts };
+}
+
+/** A row a policy returned: undefined columns dropped, the tenant (and key) forced. */
+function boundRow(row: Record<string, JsonValue | undefined>, spec: WriteOperationSpec, call: CallHeader, fixed: Row): Row {
+  const bound: Record<string, JsonValue> = {};
+  for (const [column, value] of Object.entries(row)) if (value !== undefined) bound[column] = value;
+  return { ...bound, ...fixed, [spec.tenantColumn]: call.tenantId };
 }

@@ -67,6 +67,8 @@ export interface FlusherStats {
   readonly flushed: number;
   readonly recovered: number;
   readonly retries: number;
+  /** Written rows that conflicted and were landed by their operation's conflict policy. */
+  readonly conflicts: number;
 }
 
 export interface FlusherEvents {
@@ -103,7 +105,7 @@ export class Flusher extends EventEmitter<FlusherEvents> {
   private recovering: Promise<RecoveryReport> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
-  private counts = { pending: 0, deadLettered: 0, flushed: 0, recovered: 0, retries: 0 };
+  private counts = { pending: 0, deadLettered: 0, flushed: 0, recovered: 0, retries: 0, conflicts: 0 };
 
   constructor(options: FlusherOptions) {
     super();
@@ -202,6 +204,8 @@ export class Flusher extends EventEmitter<FlusherEvents> {
         try {
           const result = await flush(this.knex, buffer, { statementTimeoutMs: this.statementTimeoutMs, logger: this.logger });
           this.counts.flushed++;
+          this.counts.conflicts += result.conflicts.length;
+          if (result.conflicts.length > 0) this.instruments.conflicts.add(result.conflicts.length);
           if (recovered) this.counts.recovered++;
           this.instruments.flushed.add(1);
           if (attempt > 1 || recovered) this.logger.info({ callSid, attempts: attempt, recovered }, 'buffered writes landed');

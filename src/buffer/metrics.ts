@@ -11,6 +11,7 @@ export interface FlusherInstruments {
   readonly retries: Counter;
   readonly flushed: Counter;
   readonly deadLettered: Counter;
+  readonly conflicts: Counter;
   /** Stops reporting the gauges. */
   unregister(): void;
 }
@@ -21,7 +22,7 @@ export interface FlusherInstruments {
  * - `live_call.buffer.dead_lettered` (gauge): dead-letter files in the journal
  * - `live_call.buffer.open` (gauge): journaled calls still live in this process
  * - `live_call.buffer.flush.retries`, `live_call.buffer.flushed`,
- *   `live_call.buffer.dead_letters` (counters)
+ *   `live_call.buffer.dead_letters`, `live_call.buffer.conflicts` (counters)
  */
 export function createFlusherInstruments(
   read: () => FlusherGaugeValues,
@@ -48,6 +49,7 @@ export function createFlusherInstruments(
     retries: meter.createCounter('live_call.buffer.flush.retries', { description: 'Flush attempts retried after a transient failure' }),
     flushed: meter.createCounter('live_call.buffer.flushed', { description: 'Calls whose writes landed' }),
     deadLettered: meter.createCounter('live_call.buffer.dead_letters', { description: 'Calls dead-lettered' }),
+    conflicts: meter.createCounter('live_call.buffer.conflicts', { description: 'Inserted rows another constraint rejected, landed by their conflict policy' }),
     unregister: () => meter.removeBatchObservableCallback(callback, [pending, deadLettered, openCalls]),
   };
 }

@@ -34,6 +34,19 @@ export interface CallRowContext<TTenant = unknown> {
   readonly bindings: Readonly<Record<string, JsonValue>>;
 }
 
+/**
+ * What lands instead of an inserted row that another constraint than the
+ * idempotency key rejects (a slot another call booked first): decided at
+ * flush time, in the same transaction, so the rest of the call's writes
+ * still land and nothing vanishes.
+ */
+export interface ConflictResolution {
+  /** The row to insert instead, under the same idempotency key (e.g. its status set to `conflict`). Default: none. */
+  readonly instead?: Record<string, JsonValue | undefined>;
+  /** Rows of other declared operations that land with it (e.g. a callback task). Insert rows get the key `<key>:<op>:<n>`. */
+  readonly also?: ReadonlyArray<{ readonly op: string; readonly row: Record<string, JsonValue | undefined> }>;
+}
+
 /** One write the app declares: what an agent may buffer, and how it lands. */
 export interface WriteOperationSpec<TSchema extends z.ZodType = z.ZodType, TTenant = unknown> {
   /** Validates what the agent gives (the message of a failure names the field). */
@@ -54,6 +67,14 @@ export interface WriteOperationSpec<TSchema extends z.ZodType = z.ZodType, TTena
    * flush fails as a tenant mismatch (dead letter); `ignore`: nothing written.
    */
   readonly ifMissing?: 'fail' | 'ignore';
+  /**
+   * `insert`: the conflict policy. With it, a row that another unique or
+   * exclusion constraint rejects does not fail the flush: it is counted
+   * (`call.flush.conflicts` on the span, `live_call.buffer.conflicts`), and
+   * what this returns lands instead. Without it, such a row fails the flush
+   * (a permanent failure: dead letter).
+   */
+  onConflict?(row: Row, call: CallRowContext<TTenant>): ConflictResolution;
   /**
    * The row to write, from the validated input and the call. Pure: it runs
    * when the write is enqueued, and the row is what is journaled.
@@ -98,6 +119,9 @@ export function validateWriteOperations(operations: WriteOperations): void {
     if (!TABLE.test(op.table ?? '')) throw fail(`table must be an identifier or schema.identifier (received ${JSON.stringify(op.table)})`);
     if (!['insert', 'upsert', 'update'].includes(op.kind)) throw fail(`kind must be insert, upsert or update (received ${JSON.stringify(op.kind)})`);
     if (!IDENTIFIER.test(op.tenantColumn ?? '')) throw fail(`tenantColumn must be a column name (received ${JSON.stringify(op.tenantColumn)})`);
+    if (op.onConflict !== undefined && (op.kind !== 'insert' || typeof op.onConflict !== 'function')) {
+      throw fail('onConflict is a function, for inserts only');
+    }
     if (op.kind === 'insert') {
       if (!IDENTIFIER.test(op.idempotencyColumn ?? '')) throw fail('an insert needs idempotencyColumn (a column with a unique index)');
     } else {

@@ -1,10 +1,14 @@
 import type { Knex } from 'knex';
 import * as initialSchema from './migrations/001_initial_schema.js';
+import * as bookings from './migrations/002_bookings.js';
 
 type Migration = Knex.Migration;
 
 /** Migrations in order, bundled with the code (no files read at run time). */
-const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [['001_initial_schema', initialSchema]];
+const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
+  ['001_initial_schema', initialSchema],
+  ['002_bookings', bookings],
+];
 
 const migrationSource: Knex.MigrationSource<string> = {
   getMigrations: async () => MIGRATIONS.map(([name]) => name),

@@ -27,6 +27,8 @@ export const Attributes = {
   LOAD_EXTRA_STATEMENTS: 'call.db.load_extra_statements',
   /** On call.flush: operations buffered. */
   CALL_WRITES: 'call.writes',
+  /** On call.flush: inserted rows another constraint rejected, resolved by their conflict policy. */
+  CALL_FLUSH_CONFLICTS: 'call.flush.conflicts',
   /** On call.flush: statements between BEGIN and COMMIT. */
   CALL_FLUSH_STATEMENTS: 'call.flush.statements',
   QUERIES_LOAD: 'call.db.queries.load',
@@ -43,6 +45,8 @@ export const Attributes = {
 export const Events = {
   DB_VIOLATION: 'live_call.db_violation',
   DB_ALLOWED: 'live_call.db_allowed',
+  /** On call.flush: a write conflicted (attributes: the operation and the idempotency key). */
+  WRITE_CONFLICT: 'live_call.write_conflict',
 } as const;
 
 export const Metrics = {

@@ -56,7 +56,7 @@ describe('flush', () => {
       }
     });
     const sql = wire.statements().map((s) => s.sql.trim().split(/\s+/).slice(0, 3).join(' ').toLowerCase());
-    expect(sql).toEqual(['begin;', 'update "leads" as', 'insert into "appointments"', 'insert into "call_sessions"', 'insert into "call_logs"', 'commit;']);
+    expect(sql).toEqual(['begin;', 'update "leads" as', 'with "input" as', 'insert into "call_sessions"', 'insert into "call_logs"', 'commit;']);
     expect(tablesOf(result)).toEqual(['leads', 'appointments', 'call_sessions', 'call_logs']);
     expect(appointmentsInserted(result)).toBe(2);
 

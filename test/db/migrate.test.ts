@@ -15,7 +15,7 @@ describe('migrate', () => {
   });
 
   it('runs forward on an empty database, then is idempotent', async () => {
-    expect(await migrate(empty.knex)).toEqual(['001_initial_schema']);
+    expect(await migrate(empty.knex)).toEqual(['001_initial_schema', '002_bookings']);
     expect(await migrate(empty.knex)).toEqual([]);
     const tables = (await empty
       .knex('information_schema.tables')
@@ -53,11 +53,11 @@ describe('schema constraints', () => {
     const fresh = await createTestDatabase({ migrated: false });
     try {
       expect(await migrateLayer(fresh.knex)).toEqual(['001_live_call_stream_claims']);
-      expect(await migrate(fresh.knex)).toEqual(['001_initial_schema']);
+      expect(await migrate(fresh.knex)).toEqual(['001_initial_schema', '002_bookings']);
       expect(await migrateLayer(fresh.knex)).toEqual([]);
       const names = async (table: string) => ((await fresh.knex(table).select('name')) as Array<{ name: string }>).map((row) => row.name);
       expect(await names('live_call_guard_migrations')).toEqual(['001_live_call_stream_claims']);
-      expect(await names('knex_migrations')).toEqual(['001_initial_schema']);
+      expect(await names('knex_migrations')).toEqual(['001_initial_schema', '002_bookings']);
     } finally {
       await fresh.drop();
     }
@@ -95,8 +95,8 @@ describe('schema constraints', () => {
         business_id: businessA,
         lead_id: leadOfB,
         title: 'x',
-        starts_at: '2026-12-01T10:00:00Z',
-        ends_at: '2026-12-01T11:00:00Z',
+        starts_at: '2027-06-01T10:00:00Z',
+        ends_at: '2027-06-01T11:00:00Z',
         idempotency_key: 'CA-cross:1',
       }),
     ).rejects.toMatchObject({ code: '23503' });

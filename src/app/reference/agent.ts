@@ -2,6 +2,7 @@ import type { EnqueuedWrite } from '../../index.js';
 import { tones, type Agent, type AgentCall, type AgentSession } from '../../twilio.js';
 import type { CallContext } from './call-context.js';
 import { nextFreeSlot, type Slot } from './opening-hours.js';
+import { SlotHolds } from './slot-holds.js';
 import type { ReceptionistWrites } from './operations.js';
 import { VoiceActivityDetector } from './voice-activity.js';
 
@@ -17,6 +18,8 @@ export interface ReceptionistOptions {
   recognizeName?: (call: ReceptionistCall) => string;
   /** The clock (tests). Default `Date.now`. */
   now?: () => number;
+  /** Slots held by this process's live calls. Default: one table for this agent's calls. */
+  holds?: SlotHolds;
 }
 
 /** Audible prompts: no TTS here, so short chimes stand for spoken sentences. */
@@ -28,7 +31,12 @@ const PROMPTS = {
 
 /**
  * The demo receptionist: greets the caller by the cached first name; DTMF 1
- * books the next free slot from the cached opening hours, 2 records a
+ * books the next free slot from the cached opening hours (not one booked
+ * when the call started, nor one another call of this process holds) and
+ * says "you're booked, we'll text you to confirm" — a promise it can keep:
+ * if another process's call took the slot first, the flush records the
+ * booking as a conflict and creates a callback task, so the business calls
+ * back (see receptionistWrites.createAppointment.onConflict); 2 records a
  * callback request, 3 records the caller's name as a speech pipeline would
  * hand it over; a caller speaking over a prompt clears playback (barge-in).
  * Everything it reads is the frozen context; everything it writes is buffered.
@@ -36,6 +44,7 @@ const PROMPTS = {
 export function receptionistAgent(options: ReceptionistOptions = {}): ReceptionistAgent {
   const now = options.now ?? Date.now;
   const recognizeName = options.recognizeName ?? (() => 'Alex Rivera');
+  const holds = options.holds ?? new SlotHolds();
   return {
     startCall(call: ReceptionistCall): AgentSession {
       const startedAt = now();
@@ -84,8 +93,10 @@ export function receptionistAgent(options: ReceptionistOptions = {}): Receptioni
           switch (digit) {
             case '1': {
               const settings = context?.settings;
-              const slot = settings ? nextFreeSlot(settings.openingHours, settings.timezone, new Date(now() + 60 * 60_000), booked) : null;
-              if (!slot) {
+              // Taken: booked when the call started, held by this process's other calls, booked in this call.
+              const taken = [...(context?.bookedSlots ?? []), ...holds.held(call.tenantId), ...booked];
+              const slot = settings ? nextFreeSlot(settings.openingHours, settings.timezone, new Date(now() + 60 * 60_000), taken) : null;
+              if (!slot || !holds.hold(call.tenantId, slot, call.callSid)) {
                 say('sorry', 'sorry');
                 return;
               }

@@ -35,6 +35,12 @@ export interface BusinessSettingsSnapshot {
   readonly timezone: string;
 }
 
+/** A booked appointment's time, as the start-of-call statement found it. */
+export interface BookedSlot {
+  readonly startsAt: Date;
+  readonly endsAt: Date;
+}
+
 /**
  * Everything a call reads from the database, loaded once at call start by
  * {@link loadCallContext} and frozen all the way down: a live call reads
@@ -47,6 +53,8 @@ export interface CallContext {
   readonly settings: BusinessSettingsSnapshot | null;
   /** Null when the call is not in call_logs yet (e.g. a call that just arrived). */
   readonly callLog: CallLogSnapshot | null;
+  /** The business's booked appointments in the booking window, when the call started. */
+  readonly bookedSlots: readonly BookedSlot[];
   /** Null when the call has no lead (or the lead asked for is not one of the business's). */
   readonly lead: LeadSnapshot | null;
   /**
@@ -77,8 +85,8 @@ export interface CallContextRow {
   customer_name: string | null;
   phone: string | null;
   gender: string | null;
-  /** With a stream key: 1 when this load claimed it, 0 when it was claimed before. */
-  stream_claimed?: number;
+  /** [starts_at, ends_at] pairs (ISO strings). */
+  booked_slots: Array<[string, string]> | null;
 }
 
 /** Builds the frozen context from the query's row. */
@@ -117,6 +125,7 @@ export function callContextFromRow(callSid: string, row: CallContextRow): CallCo
             direction: row.call_direction ?? 'inbound',
             status: row.call_status ?? 'initiated',
           },
+    bookedSlots: (row.booked_slots ?? []).map(([startsAt, endsAt]) => ({ startsAt: new Date(startsAt), endsAt: new Date(endsAt) })),
     lead,
     firstName: lead ? firstNameOf(lead) : null,
   };

@@ -23,6 +23,22 @@ const COLUMNS = [
   'l.gender',
 ];
 
+/**
+ * The business's booked slots in the window the receptionist offers (the
+ * next two weeks, see nextFreeSlot), as a column of the same statement: a
+ * live call knows what is taken without asking the database again.
+ */
+export const BOOKING_WINDOW_DAYS = 15;
+function bookedSlots(knex: Knex): Knex.Raw {
+  return knex.raw(
+    `(select coalesce(json_agg(json_build_array(a.starts_at, a.ends_at) order by a.starts_at), '[]'::json)
+        from appointments a
+       where a.business_id = b.id and a.status = 'booked' and a.ends_at > now() and a.starts_at < now() + make_interval(days => ?))
+     as booked_slots`,
+    [BOOKING_WINDOW_DAYS],
+  );
+}
+
 /** An outbound call names its lead in the stream parameter `lead_id`. */
 function leadIdOf(start: StartOfCall<number>): number | null {
   const leadId = start.parameters.lead_id;
@@ -47,6 +63,6 @@ export const receptionistContext: CallContextSpec<number, CallContext> = {
         join.on('l.tenant_id', '=', 'b.id').andOn('l.id', '=', knex.raw('coalesce(?::integer, c.lead_id)', [leadIdOf(start)]));
       })
       .where('b.id', start.tenantId)
-      .first(COLUMNS),
+      .first([...COLUMNS, bookedSlots(knex)]),
   fromRow: (row, start) => callContextFromRow(start.callSid, row as unknown as CallContextRow),
 };

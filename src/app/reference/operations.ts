@@ -85,7 +85,31 @@ export const receptionistWrites = {
       starts_at: appointment.startsAt,
       ends_at: appointment.endsAt,
       title: appointment.title,
+      status: 'booked',
     }),
+    /**
+     * The slot was booked by another call first (another process: holds
+     * keep this process's calls apart): the booking is kept as a conflict,
+     * and the business gets a callback task, in the same transaction.
+     */
+    onConflict: (row) => ({
+      instead: { ...row, status: 'conflict' },
+      also: [
+        {
+          op: 'createCallbackTask',
+          row: { call_sid: row.call_sid, lead_id: row.lead_id, reason: `the slot at ${String(row.starts_at)} was taken before this call's booking landed` },
+        },
+      ],
+    }),
+  }),
+  /** A task for the business: call this caller back (a booking that lost its slot). */
+  createCallbackTask: defineWrite({
+    schema: z.strictObject({ reason: text(500).min(1, 'must not be empty') }),
+    table: 'callback_tasks',
+    kind: 'insert',
+    tenantColumn: 'business_id',
+    idempotencyColumn: 'idempotency_key',
+    row: ({ reason }, call) => ({ call_sid: call.callSid, lead_id: leadOf(call.bindings), reason }),
   }),
   /** Merges `state` into the call session's state (top-level keys) and/or sets its summary. */
   updateSession: defineWrite({
