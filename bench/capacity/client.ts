@@ -246,6 +246,7 @@ class Level {
   private steady = false;
   private readonly tickLate: number[] = [];
   private framesSent = 0;
+  private ticksSkipped = 0;
   /** Calls whose DTMF is planned, by due time. */
   private dtmfQueue: Call[] = [];
 
@@ -282,8 +283,14 @@ class Level {
       // The first DTMF comes after the greeting: an ungreeted call sends it when greeted.
       if (call.greeted) call.dtmf(now);
     }
-    // Self-correcting: the next tick is due 20 ms after this one was due, not after it ran.
+    // Self-correcting: the next tick is due 20 ms after this one was due, not after it ran;
+    // but a tick missed altogether is skipped (counted), never made up in a burst.
     this.nextTickAt += FRAME_MS;
+    const after = performance.now();
+    if (after - this.nextTickAt > FRAME_MS) {
+      if (this.steady) this.ticksSkipped += Math.floor((after - this.nextTickAt) / FRAME_MS);
+      this.nextTickAt = after;
+    }
     this.timer = setTimeout(this.tick, Math.max(0, this.nextTickAt - performance.now()));
   };
 
@@ -356,6 +363,7 @@ class Level {
         clientCores: round((cpu.user + cpu.system) / 1000 / steadyMs, 3),
         tickLateMs: { p99: round(percentile(late, 99)), max: round(late.at(-1) ?? 0) },
         framesSent: this.framesSent,
+        ticksSkipped: this.ticksSkipped,
         steadyMs: round(steadyMs, 0),
         closeCodes,
       };

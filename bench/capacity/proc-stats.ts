@@ -24,13 +24,27 @@ export interface ProcSample {
   at: number;
   cpuSeconds: number;
   rssMb: number;
+  machineBusySeconds: number;
 }
 
 export function sample(pid: number): ProcSample {
-  return { at: performance.now(), cpuSeconds: cpuSeconds(pid), rssMb: rssMb(pid) };
+  return { at: performance.now(), cpuSeconds: cpuSeconds(pid), rssMb: rssMb(pid), machineBusySeconds: machineBusySeconds() };
 }
 
-/** Cores used between two samples. */
+/** Cores the process used between two samples. */
 export function coresBetween(from: ProcSample, to: ProcSample): number {
   return (to.cpuSeconds - from.cpuSeconds) / ((to.at - from.at) / 1000);
+}
+
+/** Cores the whole machine used between two samples. */
+export function machineCoresBetween(from: ProcSample, to: ProcSample): number {
+  return (to.machineBusySeconds - from.machineBusySeconds) / ((to.at - from.at) / 1000);
+}
+
+/** Busy CPU time of the whole machine (seconds, all cores), from /proc/stat: what else runs shows here. */
+export function machineBusySeconds(): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+  // cpu user nice system idle iowait irq softirq steal ...
+  const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number) as number[];
+  return (user! + nice! + system! + irq! + softirq! + steal!) / USER_HZ;
 }

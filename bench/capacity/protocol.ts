@@ -44,6 +44,8 @@ export interface LevelReport {
   tickLateMs: { p99: number; max: number };
   /** Media frames sent over the steady window. */
   framesSent: number;
+  /** 20 ms ticks missed over the steady window (the client or the machine could not keep up): skipped, not made up. */
+  ticksSkipped: number;
   /** Steady window, as measured by the client (ms). */
   steadyMs: number;
   /** Close codes after `stop`, with counts. */

@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { InspectorProfiler } from './inspector-profiler.js';
-import { sample, coresBetween, type ProcSample } from './proc-stats.js';
+import { coresBetween, machineCoresBetween, sample, type ProcSample } from './proc-stats.js';
 import { forkTs, spawnNode, type Child } from './processes.js';
 import { selfTimeMarkdown, topSelfTime, type SelfTimeSummary } from './profile-top.js';
 import type { ClientMessage, LevelReport, LevelRequest } from './protocol.js';
@@ -49,6 +49,10 @@ export interface CapacityLevel {
   serverRssMb: number;
   clientCores: number;
   clientTickLateP99Ms: number;
+  /** Ticks of the client's 20 ms ticker it could not run in time (skipped): the level is not trustworthy when > 0. */
+  clientTicksSkipped: number;
+  /** Busy cores of the whole machine over the steady window (server + client + PostgreSQL + whatever else runs). */
+  machineCores: number;
   held: boolean;
 }
 
@@ -215,6 +219,8 @@ export async function benchCapacity(options: CapacityOptions): Promise<CapacityR
         serverRssMb: round(to.rssMb, 1),
         clientCores: report.clientCores,
         clientTickLateP99Ms: report.tickLateMs.p99,
+        clientTicksSkipped: report.ticksSkipped,
+        machineCores: round(machineCoresBetween(from, to), 2),
         held: report.failed === 0 && report.answerMs.count === calls && report.answerMs.p99 < HELD_P99_MS,
       };
       return level;
@@ -239,7 +245,8 @@ export async function benchCapacity(options: CapacityOptions): Promise<CapacityR
         result.push(level);
         log(
           `${server.server} ${calls}: ${level.failed} failed, p99 ${level.answerP99Ms} ms, server ${level.serverCores} cores, ` +
-            `${level.serverRssMb} MB, client ${level.clientCores} cores${level.held ? '' : ' — not held'}` +
+            `${level.serverRssMb} MB, client ${level.clientCores} cores (ticks late p99 ${level.clientTickLateP99Ms} ms, ${level.clientTicksSkipped} skipped), ` +
+            `machine ${level.machineCores} cores${level.held ? '' : ' — not held'}` +
             (level.failed > 0 ? ` ${JSON.stringify(level.failures)}` : ''),
         );
         // Full mode stops a server at its first level not held; quick mode runs its level regardless.
@@ -326,26 +333,25 @@ export function capacityMarkdown(result: CapacityResult): string[] {
     const l = result.levels.find((x) => x.server === server && x.calls === n);
     if (!l) return 'not run';
     const failed = l.failed === 0 ? '0' : `${l.failed} failed`;
-    return `${failed}, ${l.answerP99Ms} ms, ${l.serverCores}${l.held ? '' : ' ✗'}`;
+    return `${failed}, ${l.answerP99Ms} ms, ${l.serverCores}${l.held ? '' : ' ✗'}${l.clientTicksSkipped > 0 ? ' †' : ''}`;
   };
-  const client = (n: number): string =>
-    result.levels
-      .filter((l) => l.calls === n)
-      .map((l) => `${l.clientCores}`)
-      .join(' / ');
-  const rss = (n: number): string =>
-    (['bare', 'ours'] as const)
-      .map((s) => result.levels.find((l) => l.server === s && l.calls === n)?.serverRssMb ?? '–')
-      .join(' / ');
+  const pair = (n: number, figure: (l: CapacityLevel) => number): string =>
+    (['bare', 'ours'] as const).map((s) => {
+      const l = result.levels.find((x) => x.server === s && x.calls === n);
+      return l ? String(figure(l)) : '–';
+    }).join(' / ');
   const { held, perCall, loadAverage } = result;
   return [
     `### Capacity: our server vs the bare ws floor (same client, ${result.steadyMs / 1000} s steady window per level)`,
     '',
-    `Load average (1/5/15 min) before ${loadAverage.before.join(' / ')}, after ${loadAverage.after.join(' / ')}. Held: ${result.criterion}; ✗ = not held.`,
+    `Load average (1/5/15 min) before ${loadAverage.before.join(' / ')}, after ${loadAverage.after.join(' / ')}. Held: ${result.criterion}; ✗ = not held; † = the client missed 20 ms ticks (machine starved: the level says little).`,
     '',
-    '| calls | bare: failed, DTMF→answer p99, server cores | ours (receptionist): failed, p99, cores | RSS MB bare / ours | client cores (bare / ours runs) |',
-    '| --- | --- | --- | --- | --- |',
-    ...calls.map((n) => `| ${n} | ${cell('bare', n)} | ${cell('ours', n)} | ${rss(n)} | ${client(n)} |`),
+    '| calls | bare: failed, DTMF→answer p99, server cores | ours (receptionist): failed, p99, cores | server RSS MB, bare / ours | client cores, bare / ours run | machine busy cores, bare / ours run |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...calls.map(
+      (n) =>
+        `| ${n} | ${cell('bare', n)} | ${cell('ours', n)} | ${pair(n, (l) => l.serverRssMb)} | ${pair(n, (l) => l.clientCores)} | ${pair(n, (l) => l.machineCores)} |`,
+    ),
     '',
     `Calls held: ours **${held.ours}**, bare ${held.bare}: ratio **${held.ratio}**.`,
     perCall
