@@ -12,10 +12,9 @@ import { receptionistAgent } from '../src/app/reference/agent.js';
 import { serve, type RunningServer } from '../src/app/reference/serve.js';
 import { loadConfig, type GuardMode } from '../src/config.js';
 import type { LiveCallGuardProcessor } from '../src/telemetry/live-call-guard-processor.js';
-import { startBareServer } from './bare-server.js';
 import { round } from './measure.js';
 
-export type Server = 'naive' | 'cached' | 'bare';
+export type Server = 'naive' | 'cached';
 
 export interface LevelResult {
   server: Server;
@@ -38,7 +37,6 @@ export interface CallsBench {
   durationMs: number;
   phases: { naive: PhaseFigures; cached: PhaseFigures };
   levels: LevelResult[];
-  capacity: { criterion: string; cached: number; bare: number; ratio: number } | null;
   guardModes: Array<LevelResult & { mode: GuardMode; p99OverOff: number }>;
 }
 
@@ -57,13 +55,11 @@ export class CallSpanCollector implements SpanProcessor {
   }
 }
 
-const SUSTAINED_EVENT_LOOP_P99_MS = 20;
-
 /**
  * Real-time calls from the simulator (a separate process) against the
  * server in this process: per-call DB figures by phase, naive vs cached;
- * media-frame handling latency and event-loop delay by concurrency; the most
- * calls one process sustains next to a bare ws server; guard modes.
+ * media-frame handling latency and event-loop delay by concurrency; guard
+ * modes. Capacity is measured from outside: bench/capacity/.
  */
 export async function benchCalls(options: {
   quick: boolean;
@@ -107,7 +103,6 @@ export async function benchCalls(options: {
   const levels: LevelResult[] = [];
   const phases: Partial<CallsBench['phases']> = {};
   const guardModes: CallsBench['guardModes'] = [];
-  let cachedCapacity = 0;
 
   try {
     for (const agent of ['naive', 'cached'] as const) {
@@ -128,42 +123,15 @@ export async function benchCalls(options: {
           options.guard.setMode('report');
           const off = guardModes[0]!.frameUs.p99;
           for (const result of guardModes) result.p99OverOff = round(result.frameUs.p99 / off, 2);
-          if (!options.quick) cachedCapacity = await capacity((calls) => level('cached', server.url, calls, 'inbound', drain));
         }
       } finally {
         await server.close();
       }
     }
-    let capacityResult: CallsBench['capacity'] = null;
-    if (!options.quick) {
-      const bare = await startBareServer(onFrameHandled);
-      try {
-        const bareCapacity = await capacity((calls) => level('bare', bare.url, calls, 'inbound'));
-        capacityResult = {
-          criterion: `event-loop delay p99 < ${SUSTAINED_EVENT_LOOP_P99_MS} ms and no failed call`,
-          cached: cachedCapacity,
-          bare: bareCapacity,
-          ratio: round(cachedCapacity / Math.max(1, bareCapacity), 2),
-        };
-      } finally {
-        await bare.close();
-      }
-    }
-    return { durationMs, phases: phases as CallsBench['phases'], levels, capacity: capacityResult, guardModes };
+    return { durationMs, phases: phases as CallsBench['phases'], levels, guardModes };
   } finally {
     await fs.rm(journalDir, { recursive: true, force: true });
   }
-}
-
-/** The highest level sustained: steps up until a level fails the criterion. */
-async function capacity(run: (calls: number) => Promise<LevelResult>): Promise<number> {
-  let sustained = 0;
-  for (const calls of [250, 500, 1000, 1500, 2000, 2500, 3000]) {
-    const result = await run(calls);
-    if (result.failed > 0 || result.eventLoopDelayP99Ms >= SUSTAINED_EVENT_LOOP_P99_MS) break;
-    sustained = calls;
-  }
-  return sustained;
 }
 
 async function runSimulator(url: string, calls: number, durationMs: number, scenario: string): Promise<{ failed: number }> {
