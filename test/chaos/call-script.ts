@@ -40,6 +40,8 @@ export interface CallRecord {
   hung: boolean;
   /** Why the call could not be placed or went wrong on our side. */
   error: string | undefined;
+  /** The webhook turned the call away cleanly (busy while the journal is full, sorry while the database is down). */
+  refused: 'busy' | 'sorry' | undefined;
 }
 
 export interface CallScriptOptions {
@@ -54,13 +56,21 @@ export interface CallScriptOptions {
 const SILENCE = Buffer.alloc(160, 0xff);
 
 /** POSTs the voice webhook as Twilio does and reads the Stream from its TwiML. */
-export async function postTwiml(baseUrl: string, form: Record<string, string>): Promise<StreamInstruction | undefined> {
+/** The webhook's answer: a Stream, or a clean refusal (busy: the server cannot take calls now; sorry: it could not look the call up). */
+export type WebhookAnswer = { readonly stream: StreamInstruction } | { readonly refused: 'busy' | 'sorry' };
+
+export async function postTwiml(baseUrl: string, form: Record<string, string>): Promise<WebhookAnswer> {
   const response = await fetch(`${baseUrl}/twiml`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams(form).toString(),
   });
-  return parseStreamTwiml(await response.text());
+  const twiml = await response.text();
+  const stream = parseStreamTwiml(twiml);
+  if (stream) return { stream };
+  if (response.status === 200 && twiml.includes('<Reject reason="busy"/>')) return { refused: 'busy' };
+  if (response.status === 200 && twiml.includes('<Hangup/>')) return { refused: 'sorry' };
+  throw new Error(`the webhook answered ${response.status} without a Stream`);
 }
 
 type Next = { kind: 'mark'; message: OutboundMessage & { event: 'mark' } } | { kind: 'closed' } | { kind: 'timeout' };
@@ -84,12 +94,17 @@ export async function runCall(baseUrl: string, plan: CallPlan, options: CallScri
     closed: undefined,
     hung: false,
     error: undefined,
+    refused: undefined,
   };
   let client: TwilioStreamClient;
   let stream: StreamInstruction | undefined;
   try {
-    stream = await postTwiml(baseUrl, { CallSid: plan.callSid, To: DEMO_NUMBERS.dental, From: plan.from });
-    if (!stream) throw new Error('the webhook answered no Stream');
+    const answer = await postTwiml(baseUrl, { CallSid: plan.callSid, To: DEMO_NUMBERS.dental, From: plan.from });
+    if ('refused' in answer) {
+      record.refused = answer.refused;
+      return record;
+    }
+    stream = answer.stream;
     client = await TwilioStreamClient.connect(stream.url);
   } catch (error) {
     record.error = `not placed: ${(error as Error).message}`;

@@ -80,6 +80,8 @@ export interface ChaosSummary {
   hung: number;
   unexpectedCrashes: UnexpectedExit[];
   neighbours: { checked: number; failed: string[] };
+  /** Calls and fuzz cases the webhook turned away cleanly (busy, sorry) during a fault. */
+  refused: number;
   /** Rounds after which the journal did not drain in time. */
   journalNotDrained: number;
   deadLetters: number;
@@ -172,6 +174,7 @@ export class ChaosRun {
       hung: 0,
       unexpectedCrashes: [],
       neighbours: { checked: 0, failed: [] },
+      refused: 0,
       journalNotDrained: 0,
       deadLetters: 0,
       failures: [],
@@ -441,6 +444,7 @@ export class ChaosRun {
 
   private checkNeighbour(record: CallRecord, killedMeanwhile: boolean): void {
     if (killedMeanwhile) return; // our own kill ended it: nothing to judge
+    if (record.refused) return; // turned away cleanly during a fault (busy, sorry): nothing was promised
     this.summary.neighbours.checked += 1;
     const problems: string[] = [];
     if (!record.placed) problems.push(record.error ?? 'not placed');
@@ -472,8 +476,12 @@ export class ChaosRun {
   private async fuzzOne(url: string, fuzzCase: FuzzCase): Promise<void> {
     const callSid = `CAfuzz${this.runId}${(this.phoneCounter += 1)}`;
     const streamSid = `MZ${callSid.slice(2)}`;
-    const stream = await postTwiml(url, { CallSid: callSid, To: DEMO_NUMBERS.dental, From: this.nextPhone() });
-    if (!stream) throw new Error('the webhook answered no Stream');
+    const answer = await postTwiml(url, { CallSid: callSid, To: DEMO_NUMBERS.dental, From: this.nextPhone() });
+    if ('refused' in answer) {
+      this.summary.refused += 1;
+      return;
+    }
+    const stream = answer.stream;
     const client = await TwilioStreamClient.connect(stream.url, { answerMarks: false });
     const outcome = client.closed.then(() => 'closed');
     try {
@@ -544,6 +552,7 @@ export class ChaosRun {
     const knex = this.knex!;
     const s = this.summary;
     for (const { record, deathsAtStart, deathsByQuiet } of this.calls) {
+      if (record.refused) s.refused += 1;
       if (!record.placed) continue;
       s.calls.placed += 1;
       if (record.closed?.code === 1000 && !record.hung) s.calls.completed += 1;
@@ -568,8 +577,8 @@ export class ChaosRun {
       };
       tally(record.greeting, typeof state.greeting === 'string', 'greeting');
       tally(record.callback, state.callbackRequested === true, 'callback request');
-      const name = record.plan.leadId ? lead?.customer_name : state.callerName;
-      tally(record.name, name === LEAD_NAME, 'caller name');
+      // On the lead, or in the session when the call ran without its context (a load that timed out after a restart).
+      tally(record.name, lead?.customer_name === LEAD_NAME || state.callerName === LEAD_NAME, 'caller name');
       // Bookings: the durable ones must all be there; the volatile ones unless the process died.
       const { durable, volatile } = record.bookings;
       for (let i = 0; i < durable; i += 1) tally('durable', i < appointments, 'booking');
@@ -630,6 +639,7 @@ export function formatSummary(s: ChaosSummary): string {
     `  lost: ${s.lost.durable} durable, ${s.lost.volatile} volatile (process alive), ${s.lost.volatileToKills} volatile to kills (allowed)`,
     `  duplicated: ${s.duplicated}`,
     `  unanswered writes: ${s.unanswered}, hung calls: ${s.hung}, journal not drained: ${s.journalNotDrained} round(s), dead letters: ${s.deadLetters}`,
+    `  turned away cleanly by the webhook during faults: ${s.refused}`,
     `  neighbour calls: ${s.neighbours.checked} checked, ${s.neighbours.failed.length} failed${s.neighbours.failed.map((f) => `\n    ${f}`).join('')}`,
     `  server crashes not caused by the harness: ${s.unexpectedCrashes.length}`,
     ...groupCrashes(s.unexpectedCrashes),

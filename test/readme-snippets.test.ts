@@ -1,0 +1,57 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const DIR = path.join(ROOT, '.data', 'readme-snippets');
+
+/** The package's entry points, as the snippets import them, mapped to the sources. */
+const ENTRIES: Record<string, string> = {
+  'live-call-guard': 'src/index.js',
+  'live-call-guard/guard': 'src/guard.js',
+  'live-call-guard/sdk': 'src/sdk.js',
+  'live-call-guard/check': 'src/check.js',
+  'live-call-guard/twilio': 'src/twilio.js',
+};
+
+/** Every ```ts block of the README, with the file name its first line gives (`// file: name.ts`). */
+async function snippets(): Promise<Array<{ file: string | undefined; code: string; line: number }>> {
+  const text = await fs.readFile(path.join(ROOT, 'README.md'), 'utf8');
+  return [...text.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => ({
+    file: /^\/\/ file: ([\w.-]+\.ts)\n/.exec(match[1]!)?.[1],
+    code: match[1]!,
+    line: text.slice(0, match.index).split('\n').length,
+  }));
+}
+
+describe('README snippets', () => {
+  it('every TypeScript snippet type-checks against the entry points', async () => {
+    const blocks = await snippets();
+    expect(blocks.length).toBeGreaterThanOrEqual(4);
+    expect(blocks.filter((block) => !block.file).map((block) => `README.md:${block.line} has no "// file:" line`)).toEqual([]);
+
+    await fs.rm(DIR, { recursive: true, force: true });
+    await fs.mkdir(DIR, { recursive: true });
+    for (const { file, code } of blocks) {
+      const resolved = code.replace(/from '(live-call-guard(?:\/\w+)?)'/g, (_whole, name: string) => {
+        const target = ENTRIES[name];
+        if (!target) throw new Error(`README imports ${name}, which is no entry point`);
+        return `from '${path.relative(DIR, path.join(ROOT, target))}'`;
+      });
+      await fs.writeFile(path.join(DIR, file!), resolved);
+    }
+    await fs.writeFile(
+      path.join(DIR, 'tsconfig.json'),
+      JSON.stringify({ extends: '../../tsconfig.json', compilerOptions: { noEmit: true, noUnusedLocals: false }, include: ['*.ts'] }),
+    );
+    const tsc = path.join(ROOT, 'node_modules', '.bin', 'tsc');
+    const result = await promisify(execFile)(tsc, ['-p', path.join(DIR, 'tsconfig.json')], { cwd: ROOT }).then(
+      ({ stdout }) => ({ code: 0, output: stdout }),
+      (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, output: `${error.stdout}${error.stderr}` }),
+    );
+    expect(result.output).toBe('');
+    expect(result.code).toBe(0);
+  }, 120_000);
+});
