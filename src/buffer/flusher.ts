@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import fs from 'node:fs';
 import path from 'node:path';
 import type { MeterProvider } from '@opentelemetry/api';
 import type { Knex } from 'knex';
@@ -7,12 +6,15 @@ import { DEFAULTS } from '../defaults.js';
 import { ConfigError } from '../errors.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
 import { countDeadLetters, describeError, writeDeadLetter } from './dead-letter.js';
-import { flush, type FlushResult } from './flush-transaction.js';
+import { flush } from './flush-transaction.js';
 import type { Journal } from './journal.js';
 import { encodeCallSid } from './journal-format.js';
 import { createFlusherInstruments, type FlusherInstruments } from './metrics.js';
 import { ownerTag } from './owner.js';
-import { findOrphans, takeOrphan, type OrphanJournal } from './recovery.js';
+import type { FlushOutcome, RecoveryReport } from './flush-outcome.js';
+import { recoverOrphans } from './recovery.js';
+
+export type { FlushOutcome, RecoveryReport };
 import { backoffDelayMs, isTransientError } from './retry.js';
 import type { WriteBuffer } from './write-buffer.js';
 import { validateWriteOperations, type WriteOperations } from './write-operation.js';
@@ -37,22 +39,6 @@ export interface FlusherOptions {
   statementTimeoutMs?: number;
   /** For the metrics. Default the global one. */
   meterProvider?: MeterProvider;
-}
-
-export type FlushOutcome =
-  | { readonly status: 'flushed'; readonly attempts: number; readonly result: FlushResult }
-  | { readonly status: 'dead-lettered'; readonly attempts: number; readonly reason: string; readonly file: string }
-  /** The flusher stopped before the writes landed: they stay in the journal for the next recovery. */
-  | { readonly status: 'deferred'; readonly attempts: number };
-
-export interface RecoveryReport {
-  /** Orphan journal files this pass claimed. */
-  readonly claimed: number;
-  readonly flushed: number;
-  readonly deadLettered: number;
-  readonly deferred: number;
-  /** Claimed files that held nothing to write (already flushed, or no writes). */
-  readonly empty: number;
 }
 
 /** For `/readyz`. */
@@ -270,46 +256,16 @@ export class Flusher extends EventEmitter<FlusherEvents> {
     this.notify('deadLettered', { callSid, reason, file });
   }
 
-  private async recoveryPass(): Promise<RecoveryReport> {
-    const report = { claimed: 0, flushed: 0, deadLettered: 0, deferred: 0, empty: 0 };
-    const queue = findOrphans(this.journal.dir);
-    const worker = async () => {
-      for (let orphan = queue.shift(); orphan && !this.stopped; orphan = queue.shift()) {
-        try {
-          await this.recoverOne(orphan, report);
-        } catch (error) {
-          this.logger.error({ err: error, file: orphan.path }, 'recovering a journal file failed');
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: this.recoveryConcurrency }, worker));
-    if (report.claimed > 0) this.logger.info(report, 'journal recovery pass');
-    return report;
-  }
-
-  private async recoverOne(orphan: OrphanJournal, report: { -readonly [K in keyof RecoveryReport]: number }) {
-    const taken = takeOrphan(orphan, this.journal, this.operations);
-    if (!taken) return;
-    report.claimed++;
-    if (taken.kind === 'empty') {
-      report.empty++;
-    } else if (taken.kind === 'unreadable') {
-      const file = writeDeadLetter(this.journal.deadLetterDir, `${encodeCallSid(orphan.callSid)}.${ownerTag(this.journal.owner)}`, {
-        reason: `unreadable journal: ${taken.error.message}`,
-        error: describeError(taken.error),
-        rawJournal: taken.text,
-        journalFile: path.basename(orphan.path),
-        deadLetteredAt: new Date().toISOString(),
-      });
-      fs.rmSync(taken.path, { force: true });
-      report.deadLettered++;
-      this.counted(orphan.callSid, taken.error.message, file);
-    } else {
-      const outcome = await this.flushUntilSettled(taken.buffer, true);
-      if (outcome.status === 'flushed') report.flushed++;
-      else if (outcome.status === 'dead-lettered') report.deadLettered++;
-      else report.deferred++;
-    }
+  private recoveryPass(): Promise<RecoveryReport> {
+    return recoverOrphans({
+      journal: this.journal,
+      operations: this.operations,
+      concurrency: this.recoveryConcurrency,
+      logger: this.logger,
+      isStopped: () => this.stopped,
+      replay: (buffer) => this.flushUntilSettled(buffer, true),
+      deadLettered: (callSid, reason, file) => this.counted(callSid, reason, file),
+    });
   }
 
   /** Emits an event; a listener that throws is logged, never breaks a flush. */

@@ -2,9 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { JournalError } from '../errors.js';
 import type { Journal } from './journal.js';
-import { freeJournalPath, JOURNAL_SUFFIX, parseJournal, parseJournalFileName } from './journal-format.js';
+import type { Logger } from '../telemetry/logger.js';
+import { describeError, writeDeadLetter } from './dead-letter.js';
+import type { FlushOutcome, RecoveryReport } from './flush-outcome.js';
+import { encodeCallSid, freeJournalPath, JOURNAL_SUFFIX, parseJournal, parseJournalFileName } from './journal-format.js';
 import type { Owner } from './owner.js';
-import { isOwnerAlive } from './owner.js';
+import { isOwnerAlive, ownerTag } from './owner.js';
 import { WriteBuffer } from './write-buffer.js';
 import type { WriteOperations } from './write-operation.js';
 
@@ -87,5 +90,69 @@ export function takeOrphan(orphan: OrphanJournal, journal: Journal, operations: 
     // A first-format write whose operation is not declared (or no longer validates).
     if (!(error instanceof JournalError)) throw error;
     return { kind: 'unreadable', error, text, path: claimed };
+  }
+}
+
+/** What a recovery pass needs from the flusher that runs it. */
+export interface RecoveryHost {
+  readonly journal: Journal;
+  readonly operations: WriteOperations;
+  /** Orphans replayed at once. */
+  readonly concurrency: number;
+  readonly logger: Logger;
+  /** A stopped flusher claims no more orphans. */
+  isStopped(): boolean;
+  /** Lands a recovered buffer (with retries), as Flusher.flush does. */
+  replay(buffer: WriteBuffer): Promise<FlushOutcome>;
+  /** An unreadable journal was dead-lettered: count and log it. */
+  deadLettered(callSid: string, reason: string, file: string): void;
+}
+
+/**
+ * One recovery pass: the journal files of processes that are gone are
+ * claimed (one recoverer each, see takeOrphan) and replayed; unreadable ones
+ * go to the dead letters with their raw text. Files of live processes are
+ * never touched.
+ */
+export async function recoverOrphans(host: RecoveryHost): Promise<RecoveryReport> {
+  const report = { claimed: 0, flushed: 0, deadLettered: 0, deferred: 0, empty: 0 };
+  const queue = findOrphans(host.journal.dir);
+  const worker = async () => {
+    for (let orphan = queue.shift(); orphan && !host.isStopped(); orphan = queue.shift()) {
+      try {
+        await recoverOne(host, orphan, report);
+      } catch (error) {
+        host.logger.error({ err: error, file: orphan.path }, 'recovering a journal file failed');
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: host.concurrency }, worker));
+  if (report.claimed > 0) host.logger.info(report, 'journal recovery pass');
+  return report;
+}
+
+async function recoverOne(host: RecoveryHost, orphan: OrphanJournal, report: { -readonly [K in keyof RecoveryReport]: number }): Promise<void> {
+  const { journal } = host;
+  const taken = takeOrphan(orphan, journal, host.operations);
+  if (!taken) return;
+  report.claimed++;
+  if (taken.kind === 'empty') {
+    report.empty++;
+  } else if (taken.kind === 'unreadable') {
+    const file = writeDeadLetter(journal.deadLetterDir, `${encodeCallSid(orphan.callSid)}.${ownerTag(journal.owner)}`, {
+      reason: `unreadable journal: ${taken.error.message}`,
+      error: describeError(taken.error),
+      rawJournal: taken.text,
+      journalFile: path.basename(orphan.path),
+      deadLetteredAt: new Date().toISOString(),
+    });
+    fs.rmSync(taken.path, { force: true });
+    report.deadLettered++;
+    host.deadLettered(orphan.callSid, taken.error.message, file);
+  } else {
+    const outcome = await host.replay(taken.buffer);
+    if (outcome.status === 'flushed') report.flushed++;
+    else if (outcome.status === 'dead-lettered') report.deadLettered++;
+    else report.deferred++;
   }
 }
