@@ -7,7 +7,6 @@ import { planFlush, statementsOf, type PlannedStatement } from './flush-plan.js'
 import { runStatement } from './flush-statements.js';
 import type { CallHeader } from './journal-format.js';
 import type { JsonValue, Row, WriteOperations, WriteOperationSpec } from './write-operation.js';
-import type { Flusher } from './flusher.js';
 import type { WriteBuffer } from './write-buffer.js';
 
 export interface FlushOptions {
@@ -60,7 +59,7 @@ const tracer = trace.getTracer(INSTRUMENTATION_NAME);
  * {@link TenantMismatchError} (a permanent failure: dead letter).
  *
  * One attempt: it rejects on any failure and the buffer's journal file
- * stays. {@link Flusher.flush} is the durable path (retries, dead letters).
+ * stays. Flusher.flush is the durable path (retries, dead letters).
  */
 export async function flush(knex: Knex, buffer: WriteBuffer, options: FlushOptions = {}): Promise<FlushResult> {
   buffer.close();
