@@ -444,7 +444,12 @@ export class ChaosRun {
 
   private checkNeighbour(record: CallRecord, killedMeanwhile: boolean): void {
     if (killedMeanwhile) return; // our own kill ended it: nothing to judge
-    if (record.refused) return; // turned away cleanly during a fault (busy, sorry): nothing was promised
+    // Turned away cleanly during a fault: busy or sorry from the webhook, or 1013
+    // (try again later: the journal could not take the call) before any greeting.
+    if (record.refused || (record.closed?.code === 1013 && !record.greeting)) {
+      this.summary.refused += record.refused ? 0 : 1;
+      return;
+    }
     this.summary.neighbours.checked += 1;
     const problems: string[] = [];
     if (!record.placed) problems.push(record.error ?? 'not placed');
