@@ -24,7 +24,7 @@ export interface CallAppSpec<TTenant extends TenantId = TenantId, TContext = unk
    * a stream whose parameters fail is closed (1008) before any query.
    * Default: any.
    */
-  readonly parameters?: z.ZodType<Record<string, string>>;
+  readonly parameters?: z.ZodType<Record<string, string | undefined>>;
   /** The one start-of-call statement and how its row becomes the frozen context. */
   readonly context: CallContextSpec<TTenant, TContext>;
   /** The writes an agent may buffer, by name. */

@@ -12,7 +12,7 @@ export { twilioUpgradeVerifier, isValidTwilioSignature, mediaStreamUrl } from '.
 export type { UpgradeVerifierOptions } from './app/twilio-signature.js';
 export { createStreamToken, verifyStreamToken } from './app/stream-token.js';
 export type { StreamClaims, StreamTokenCheck } from './app/stream-token.js';
-export { streamTwiml } from './app/stream-twiml.js';
+export { busyTwiml, streamTwiml } from './app/stream-twiml.js';
 export type { StreamTwimlOptions } from './app/stream-twiml.js';
 export { parseInboundMessage } from './app/twilio-messages.js';
 export type { InboundMessage, OutboundMessage } from './app/twilio-messages.js';

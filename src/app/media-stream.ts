@@ -72,6 +72,10 @@ export interface MediaStreamHandler {
 export function mediaStream<TContext, TOps extends WriteOperations, TTenant extends TenantId>(
   options: MediaStreamOptions<TContext, TOps, TTenant>,
 ): MediaStreamHandler {
+  if (!(options.knex.client as { version?: string }).version) {
+    // Without it knex runs `select version()` on each new connection: a second statement in a call's load phase.
+    options.logger.warn('mediaStream: give knex `version` in its config (e.g. version: "15"); without it a new connection runs an extra query');
+  }
   if (!options.streamSecret) {
     options.logger.warn('UNAUTHENTICATED: mediaStream has no streamSecret, so a stream start is not bound to the call your webhook answered');
   }

@@ -18,6 +18,13 @@ export interface StreamTwimlOptions {
   tokenTtlSeconds?: number;
 }
 
+/** The TwiML that turns a call away with a busy signal (the server cannot take it now). */
+export function busyTwiml(): string {
+  const response = new twilio.twiml.VoiceResponse();
+  response.reject({ reason: 'busy' });
+  return response.toString();
+}
+
 /**
  * The TwiML a voice webhook answers to open a bidirectional Media Stream:
  * `<Connect><Stream url="wss://…/media">` with the parameters, and a signed

@@ -28,6 +28,8 @@ export function childLogger(logger: Logger, bindings: Record<string, unknown>): 
 }
 
 export interface LoggerOptions {
+  /** `service` on every line. Default `live-call-guard`. */
+  name?: string;
   /** Default `info`. */
   level?: LogLevel;
   /** Where lines go. Default stdout. */
@@ -56,7 +58,7 @@ export function createLogger(options: LoggerOptions = {}): pino.Logger {
   return pino(
     {
       level: options.level ?? 'info',
-      base: { service: 'live-call-guard' },
+      base: { service: options.name ?? 'live-call-guard' },
       redact: { paths: REDACTED_PATHS, censor: '***' },
       // The active span's ids, unless the line's logger already carries a
       // trace_id (a call's logger does): one trace_id per line.

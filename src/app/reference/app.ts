@@ -15,12 +15,12 @@ export const receptionistApp = defineCallApp({
   tenantParameter: 'business_id',
   tenant: positiveIntegerId,
   /** An outbound call names its lead. */
-  parameters: z.looseObject({
+  parameters: z.object({
     lead_id: z
       .string()
       .refine((value) => positiveIntegerId.safeParse(value).success, 'lead_id must be a positive 32-bit integer')
       .optional(),
-  }) as z.ZodType<Record<string, string>>,
+  }).catchall(z.string()),
   context: receptionistContext,
   writes: receptionistWrites,
   bindings: (context: CallContext | null, start) => {

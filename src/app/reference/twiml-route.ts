@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import twilio from 'twilio';
 import { z } from 'zod';
 import { positiveIntegerId, sidSchema, type Logger } from '../../index.js';
-import { isValidTwilioSignature, streamTwiml } from '../../twilio.js';
+import { busyTwiml, isValidTwilioSignature, streamTwiml } from '../../twilio.js';
 
 export interface TwimlRouteOptions {
   knex: Knex;
@@ -71,9 +71,7 @@ export function twimlRoute(options: TwimlRouteOptions): Router {
     const refusal = options.refusal?.();
     if (refusal !== undefined) {
       options.logger.warn({ call_sid: callSid, reason: refusal }, 'call rejected (busy)');
-      const busy = new twilio.twiml.VoiceResponse();
-      busy.reject({ reason: 'busy' });
-      res.type('text/xml').send(busy.toString());
+      res.type('text/xml').send(busyTwiml());
       return;
     }
     const direction = twilioDirection?.startsWith('outbound') ? 'outbound' : 'inbound';

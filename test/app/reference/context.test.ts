@@ -107,7 +107,7 @@ describe('loadCallContext', () => {
   it('inbound call with a call log and lead: one statement, everything loaded, frozen', async () => {
     const result = await load({ callSid: 'CA_A_INBOUND', businessId: f.a });
     expect(result.serverStatements).toHaveLength(1);
-    expect(result.serverStatements[0]!.sql).toMatch(/^select .* from "businesses" as "b" left join/i);
+    expect(result.serverStatements[0]!.sql).toMatch(/^select q\.\* from \(select 1\) .* from "businesses" as "b" left join/is);
     expect(result.pgQueries).toHaveLength(1);
     expect(result.underLoadSpan).toBe(true);
     expect(result.loadSpan?.attributes).toMatchObject({ 'call.sid': 'CA_A_INBOUND', 'business.id': String(f.a) });
