@@ -157,6 +157,17 @@ describe('examples/order-line: an app with its own schema on the public API, end
     if (journalDir) await fs.rm(journalDir, { recursive: true, force: true });
   });
 
+  it('imports only the public entry points and its own npm dependencies', async () => {
+    const dir = path.resolve('examples/order-line');
+    const allowed = new Set(['knex', 'express', 'express-ws', 'zod', 'pino', ...['index', 'twilio', 'guard', 'sdk', 'check'].map((entry) => `../../src/${entry}.js`)]);
+    for (const file of (await fs.readdir(dir)).filter((name) => name.endsWith('.ts'))) {
+      const source = await fs.readFile(path.join(dir, file), 'utf8');
+      const specifiers = [...source.matchAll(/(?:from|import\()\s*'([^']+)'/g)].map((match) => match[1]!);
+      const outside = specifiers.filter((specifier) => !specifier.startsWith('./') && !specifier.startsWith('node:') && !allowed.has(specifier));
+      expect(outside, file).toEqual([]);
+    }
+  });
+
   it("runs its own migrations next to the layer's, each in its own table, again and again", async () => {
     // The server migrated at start; once more (and the other way round) changes nothing and clashes with nothing.
     expect(await migrateOrderLine(db.knex)).toEqual([]);
