@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { defineCallApp } from '../../src/index.js';
+import { callerOf, orderContext, type OrderContext } from './context.js';
+import { orderLineWrites } from './operations.js';
+
+/**
+ * The order line, declared to the layer: the tenant is the shop (a UUID in
+ * the stream parameter `shop_id`), the start-of-call statement loads the
+ * shop, its menu and the caller, the writes are its three operations.
+ * Rows may use the customer the context found and the caller's number.
+ */
+export const orderLineApp = defineCallApp({
+  tenantParameter: 'shop_id',
+  tenant: z.string().uuid(),
+  parameters: z.looseObject({
+    caller: z.string().regex(/^\+?[0-9 ()-]{3,32}$/, 'caller must be a phone number').optional(),
+  }) as z.ZodType<Record<string, string>>,
+  context: orderContext,
+  writes: orderLineWrites,
+  bindings: (context: OrderContext | null, start) => ({
+    customerId: context?.customer?.id ?? null,
+    caller: callerOf(start),
+  }),
+});
+
+export type OrderLineApp = typeof orderLineApp;
