@@ -7,21 +7,10 @@ import { parseArgs } from 'node:util';
 import { checkTraces, type CheckResult } from '../telemetry/check/check-traces.js';
 import { checkVerdict, formatJson, formatText } from '../telemetry/check/format.js';
 import { writeHtmlReport } from '../telemetry/check/write-html-report.js';
-import type { CliIo } from './main.js';
+import type { CliIo } from './io.js';
+import { CHECK_USAGE } from './usage.js';
 
-export const CHECK_USAGE = `Usage: live-call-guard check FILE... [--format text|json] [--allow-no-calls] [--expect-calls N]
-                            [--html REPORT.html]
-
-Fails (exit 1) when exported traces show a database query during a live call.
-FILE: OTLP JSON lines (Collector file exporter, LIVE_CALL_TRACE_FILE), one
-OTLP document, a Jaeger v2 api_v3 answer, or Jaeger JSON; - reads stdin.
-The order of lines and files does not matter; a span read twice counts once.
-Exit codes: 0 no violation; 1 violations found; 2 the input could not (all)
-be read, held no span, held no live call (unless --allow-no-calls), or held
-fewer live calls than --expect-calls N.
---html REPORT.html also writes one self-contained page (no network): each
-call's phases and database statements on a time axis, violations first.
-`;
+export { CHECK_USAGE };
 
 /** `live-call-guard check`: the offline guard over trace files. */
 export async function checkCommand(args: string[], io: CliIo, stdin: NodeJS.ReadableStream = process.stdin): Promise<number> {

@@ -1,40 +1,36 @@
-import { checkCommand } from './check-command.js';
-import { serveCommand } from './serve-command.js';
-import { simulateCommand } from './simulate-command.js';
+import type { CliIo } from './io.js';
+import { asksForHelp, COMMAND_USAGE, USAGE } from './usage.js';
+import { packageVersion } from './version.js';
 
-export interface CliIo {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
-}
-
-const USAGE = `Usage: live-call-guard <command> [options]
-
-Commands:
-  serve     run the media-stream server [--agent receptionist|naive] (PORT, HOST, DATABASE_URL, LIVE_CALL_GUARD, ...)
-  check     fail when exported traces show a database query during a live call
-  simulate  place simulated Twilio calls against a server
-  help      show this text
-`;
+export type { CliIo } from './io.js';
 
 /**
  * The `live-call-guard` command line. Returns the exit code; only the bin
- * sets it. Errors print as one line naming what was wrong.
+ * sets it. Errors print as one line naming what was wrong. Each command's
+ * module is loaded only when it runs: `check` needs none of the reference
+ * app's dependencies, and `--help`/`--version` load nothing.
  */
 export async function main(argv: string[], io: CliIo = process): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
       case 'serve':
-        return await serveCommand(rest, io);
       case 'check':
-        return await checkCommand(rest, io);
       case 'simulate':
-        return await simulateCommand(rest, io);
+        if (asksForHelp(rest)) {
+          io.stdout.write(COMMAND_USAGE[command]);
+          return 0;
+        }
+        return await run(command, rest, io);
       case undefined:
       case 'help':
       case '--help':
       case '-h':
         io.stdout.write(USAGE);
+        return 0;
+      case '--version':
+      case '-v':
+        io.stdout.write(`${packageVersion()}\n`);
         return 0;
       default:
         io.stderr.write(`live-call-guard: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
@@ -46,8 +42,26 @@ export async function main(argv: string[], io: CliIo = process): Promise<number>
   }
 }
 
+async function run(command: keyof typeof COMMAND_USAGE, args: string[], io: CliIo): Promise<number> {
+  switch (command) {
+    case 'serve':
+      return (await import('./serve-command.js')).serveCommand(args, io);
+    case 'check':
+      return (await import('./check-command.js')).checkCommand(args, io);
+    case 'simulate':
+      return (await import('./simulate-command.js')).simulateCommand(args, io);
+  }
+}
+
 function oneLine(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const code = (error as { code?: string }).code;
+  const missing = code === 'ERR_MODULE_NOT_FOUND' ? missingPackage(error.message) : undefined;
+  if (missing) return `this command needs the package ${missing}: npm install ${missing}`;
   return code && !error.message.includes(code) ? `${error.message} (${code})` : error.message;
+}
+
+/** The package named by Node's "Cannot find package 'x' imported from ..." */
+function missingPackage(message: string): string | undefined {
+  return /Cannot find package '([^']+)'/.exec(message)?.[1];
 }

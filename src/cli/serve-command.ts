@@ -6,7 +6,7 @@ import { serve, settlesWithin, SHUTDOWN_GRACE_MS } from '../app/reference/serve.
 import { loadConfig } from '../config.js';
 import { createLogger } from '../telemetry/logger.js';
 import { activeTelemetry } from '../telemetry/sdk.js';
-import type { CliIo } from './main.js';
+import type { CliIo } from './io.js';
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 

