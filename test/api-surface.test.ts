@@ -94,6 +94,7 @@ describe('the public API', () => {
       'FRAME_BYTES',
       'SAMPLE_RATE',
       'TwilioStreamClient',
+      'busyTwiml',
       'createStreamToken',
       'decodeSample',
       'encodeSample',

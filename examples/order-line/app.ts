@@ -12,9 +12,9 @@ import { orderLineWrites } from './operations.js';
 export const orderLineApp = defineCallApp({
   tenantParameter: 'shop_id',
   tenant: z.string().uuid(),
-  parameters: z.looseObject({
-    caller: z.string().regex(/^\+?[0-9 ()-]{3,32}$/, 'caller must be a phone number').optional(),
-  }) as z.ZodType<Record<string, string>>,
+  parameters: z
+    .object({ caller: z.string().regex(/^\+?[0-9 ()-]{3,32}$/, 'caller must be a phone number').optional() })
+    .catchall(z.string()),
   context: orderContext,
   writes: orderLineWrites,
   bindings: (context: OrderContext | null, start) => ({

@@ -127,7 +127,7 @@ describe('examples/order-line: an app with its own schema on the public API, end
       },
     };
     server = await startOrderLine({ databaseUrl: wire.url, journalDir, port: 0, streamSecret: STREAM_SECRET, logger: pino({ level: 'silent' }), agent });
-    server.media.hub.on('callEnded', ({ callSid }) => {
+    server.media.on('callEnded', ({ callSid }) => {
       if (!callSid) return;
       void callEnded(callSid);
       endedResolvers.get(callSid)?.();
