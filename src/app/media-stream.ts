@@ -124,8 +124,12 @@ export function mediaStream<TContext, TOps extends WriteOperations, TTenant exte
     drain,
     stats: (): MediaStreamStats => ({ ...hub.stats(), sessions: sessions.size }),
     refusal: () => hub.refusal(),
-    on: <K extends keyof MediaStreamEvents>(event: K, listener: (...args: MediaStreamEvents[K]) => void) => void hub.on(event, listener as never),
-    off: <K extends keyof MediaStreamEvents>(event: K, listener: (...args: MediaStreamEvents[K]) => void) => void hub.off(event, listener as never),
+    on: <K extends keyof MediaStreamEvents>(event: K, listener: (...args: MediaStreamEvents[K]) => void) => {
+      hub.on(event, listener as never);
+    },
+    off: <K extends keyof MediaStreamEvents>(event: K, listener: (...args: MediaStreamEvents[K]) => void) => {
+      hub.off(event, listener as never);
+    },
   });
   return handler;
 }

@@ -98,7 +98,9 @@ export class Journal {
     });
     this.host = {
       fsync,
-      release: (file) => void this.files.delete(file),
+      release: (file) => {
+        this.files.delete(file);
+      },
       reportSyncError: (filePath, error) => {
         this.syncErrorCount++;
         this.fail(`fsync of ${path.basename(filePath)} failed: ${errorCode(error)}`);

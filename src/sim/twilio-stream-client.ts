@@ -116,7 +116,8 @@ export class TwilioStreamClient {
     if (found) return Promise.resolve(found);
     return new Promise((resolve, reject) => {
       this.waiters.push({ match, resolve });
-      void this.closed.then(({ code, reason }) => reject(new Error(`stream closed (${code} ${reason}) while waiting`)));
+      // `closed` never rejects.
+      this.closed.then(({ code, reason }) => reject(new Error(`stream closed (${code} ${reason}) while waiting`))).catch(() => undefined);
     });
   }
 
@@ -144,7 +145,7 @@ export class TwilioStreamClient {
       answer();
     }, delay);
     this.pendingMarks.set(timer, answer);
-    void this.closed.then(() => clearTimeout(timer));
+    this.closed.then(() => clearTimeout(timer)).catch(() => undefined);
   }
 
   private onMessage(text: string): void {
