@@ -28,6 +28,8 @@ export interface CallScope {
    * stack is formatted only if the query turns out to be a violation.
    */
   readonly callSite?: Error;
+  /** The text of the pg statement starting in this context (set by the client hook): the SQL of a blocked query. */
+  readonly statementText?: string;
 }
 
 const CALL_SCOPE_KEY = createContextKey('live-call-guard.call-scope');

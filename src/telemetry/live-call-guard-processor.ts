@@ -17,7 +17,7 @@ export interface LiveCallViolation {
   mode: GuardMode;
   /** True when the statement was rejected before reaching the database. */
   blocked: boolean;
-  /** The statement text; in block mode the span name (the text is not known before the span starts). */
+  /** The statement text (in block mode from the client hook; the span name when it has none). */
   query: string;
   /** The application's call site. */
   stack: string;
@@ -86,7 +86,7 @@ export class LiveCallGuardProcessor implements SpanProcessor {
     const scope = getCallScope(parentContext);
     if (scope === undefined || !isDatabaseClientSpan(span)) return;
 
-    const { live, report, allowance, connectionSetup, callSite } = scope;
+    const { live, report, allowance, connectionSetup, callSite, statementText } = scope;
     const tracked: Tracked = { report, phase: phaseOf(scope), isStatement: !isConnectionSpan(span) };
     this.tracked.set(span, tracked);
     if (!live || this.mode === 'off') return;
@@ -107,7 +107,7 @@ export class LiveCallGuardProcessor implements SpanProcessor {
     span.setAttribute(Attributes.VIOLATION, true);
     span.setStatus({ code: SpanStatusCode.ERROR, message: 'database query during a live call' });
     if (this.mode === 'block') {
-      const violation = this.violation(live, span, stack, span.name, true);
+      const violation = this.violation(live, span, stack, statementText ?? span.name, true);
       this.report(violation, live);
       throw new LiveCallDbAccessError(
         `database query blocked during live call ${live.callSid}: no query may run while a call is live (LIVE_CALL_GUARD=block)`,
