@@ -46,4 +46,10 @@ export const DEFAULTS = {
   maxMessagesPerSecond: 500,
   maxBufferedBytes: 1 << 20,
   stopTimeoutMs: 5_000,
+  /**
+   * Live calls one server process takes (`MAX_LIVE_CALLS`): the level the
+   * capacity bench held on a 2-core machine with its client beside it
+   * (README, Performance). Measure your own host and agent.
+   */
+  maxLiveCalls: 500,
 } as const;

@@ -29,6 +29,7 @@ describe('loadConfig', () => {
       publicUrl: undefined,
       callStreamSecret: undefined,
       drainTimeoutSeconds: 30,
+      maxLiveCalls: 500,
     });
   });
 

@@ -231,8 +231,9 @@ export class MediaSession {
       }
       streamKey = `token:${check.nonce}`;
     }
-    const refusal = this.hub.refusal();
+    const refusal = this.hub.startRefusal();
     if (refusal) {
+      this.hub.refused('start', refusal);
       this.close({ code: CloseCodes.TRY_AGAIN_LATER, reason: refusal });
       return;
     }

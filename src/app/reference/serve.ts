@@ -87,7 +87,7 @@ export async function serve(config: Config, logger: Logger, options: ServeOption
       journal,
       logger,
       streamSecret: config.callStreamSecret,
-      limits: { contextLoadTimeoutMs: config.contextLoadTimeoutMs, ...options.limits },
+      limits: { contextLoadTimeoutMs: config.contextLoadTimeoutMs, maxLiveCalls: config.maxLiveCalls, ...options.limits },
       ...(options.onFrameHandled ? { onFrameHandled: options.onFrameHandled } : {}),
     });
     const server = createAppServer({
@@ -97,7 +97,7 @@ export async function serve(config: Config, logger: Logger, options: ServeOption
         authToken: config.twilioAuthToken,
         publicUrl: config.publicUrl,
         isDraining: () => draining,
-        refusal: () => media.refusal(),
+        refusal: () => media.admission('upgrade'),
       }),
       readiness: {
         isDraining: () => draining,
@@ -112,7 +112,7 @@ export async function serve(config: Config, logger: Logger, options: ServeOption
             authToken: config.twilioAuthToken,
             publicUrl: config.publicUrl,
             streamSecret: config.callStreamSecret,
-            refusal: () => (draining ? 'the server is draining' : media.refusal()),
+            refusal: () => (draining ? 'the server is draining' : media.admission('twiml')),
           }),
         );
         app.ws('/media', media);
