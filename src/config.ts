@@ -37,6 +37,8 @@ export interface Config {
   drainTimeoutSeconds: number;
   /** `MAX_LIVE_CALLS`: calls one server process takes at once; past it new calls are refused (busy). 0: no limit. Default 500. */
   maxLiveCalls: number;
+  /** `DB_POOL_SIZE`: database connections per server process, opened at start and kept (see DEFAULTS.dbPoolSize). Default 10. */
+  dbPoolSize: number;
 }
 
 const postgresUrl = z.string().refine(
@@ -86,6 +88,11 @@ const schema = z.object({
     .regex(/^\d+$/, 'must be a whole number of calls (0: no limit)')
     .transform(Number)
     .default(DEFAULTS.maxLiveCalls),
+  DB_POOL_SIZE: z
+    .string()
+    .regex(/^[1-9]\d*$/, 'must be a positive whole number of connections')
+    .transform(Number)
+    .default(DEFAULTS.dbPoolSize),
 });
 
 /** Never echoed back: only their length is. */
@@ -136,5 +143,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     callStreamSecret: values.CALL_STREAM_SECRET,
     drainTimeoutSeconds: values.DRAIN_TIMEOUT_S,
     maxLiveCalls: values.MAX_LIVE_CALLS,
+    dbPoolSize: values.DB_POOL_SIZE,
   };
 }

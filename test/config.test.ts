@@ -30,6 +30,7 @@ describe('loadConfig', () => {
       callStreamSecret: undefined,
       drainTimeoutSeconds: 30,
       maxLiveCalls: 500,
+      dbPoolSize: 10,
     });
   });
 
