@@ -125,7 +125,8 @@ const MAX_SID = 64;
 /**
  * The media fast path (50 frames a second per call): true only when the
  * value (a JSON.parse result: plain data, no getters) is a `media` message
- * that {@link mediaMessage} accepts, checked by hand with the same rules —
+ * that {@link mediaMessage} accepts, checked by hand with the same rules and
+ * the same regular expressions —
  * streamSid by the sid rule (1-64 characters 0x21-0x7E), payload a string
  * of at most 16 KiB in the base64 alphabet with up to two trailing `=`,
  * track a string of at most 256, sequenceNumber/chunk/timestamp strings of
@@ -157,38 +158,24 @@ export function mediaMessageOf(json: PlainMediaMessage): MediaMessage {
   return message;
 }
 
+// The schema's own regular expressions, applied without zod's machinery
+// (V8's compiled regex beats a charCodeAt loop on a 216-character payload:
+// ~360 vs ~600-1000 ns, bench/capacity/frame-costs.ts).
+const SID = /^[\x21-\x7E]{1,64}$/;
+const DIGITS = /^\d+$/;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
 /** sidSchema's rule (call-ids.ts): 1-64 characters, each 0x21-0x7E. */
 function isSid(value: unknown): value is string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_SID) return false;
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c < 0x21 || c > 0x7e) return false;
-  }
-  return true;
+  return typeof value === 'string' && value.length <= MAX_SID && SID.test(value);
 }
 
 /** Absent, or a string of ASCII digits (the string half of `numeric`; numbers go to zod). */
 function isOptionalDigits(value: unknown): boolean {
-  if (value === undefined) return true;
-  if (typeof value !== 'string' || value.length === 0) return false;
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c < 0x30 || c > 0x39) return false;
-  }
-  return true;
+  return value === undefined || (typeof value === 'string' && DIGITS.test(value));
 }
 
 /** The payload rule: a string of at most 16 KiB matching /^[A-Za-z0-9+/]*={0,2}$/. */
 function isBase64(value: unknown): value is string {
-  if (typeof value !== 'string' || value.length > MAX_PAYLOAD_CHARS) return false;
-  let end = value.length;
-  // Up to two trailing '='.
-  if (end > 0 && value.charCodeAt(end - 1) === 0x3d) end--;
-  if (end > 0 && value.charCodeAt(end - 1) === 0x3d) end--;
-  for (let i = 0; i < end; i++) {
-    const c = value.charCodeAt(i);
-    // A-Z, a-z, 0-9, '+', '/'
-    if (!((c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2f)) return false;
-  }
-  return true;
+  return typeof value === 'string' && value.length <= MAX_PAYLOAD_CHARS && BASE64.test(value);
 }
