@@ -87,6 +87,8 @@ export class MediaStreamHub extends EventEmitter<MediaStreamEvents> {
   private readonly problems: Counter;
   private readonly refusals: Counter;
   private readonly refusedCounts: Record<RefusedAt, number> = { twiml: 0, upgrade: 0, start: 0 };
+  /** Whether the last admission was refused: refusals are logged once per streak, counted always. */
+  private refusing = false;
   private readonly counts: Record<ProblemKind, number> = {
     invalid: 0,
     out_of_order: 0,
@@ -152,11 +154,19 @@ export class MediaStreamHub extends EventEmitter<MediaStreamEvents> {
   admission(at: RefusedAt): string | undefined {
     const reason = this.refusal();
     if (reason !== undefined) this.refused(at, reason);
+    else if (this.refusing) {
+      this.refusing = false;
+      this.logger.info({ refused: { ...this.refusedCounts } }, 'taking new calls again');
+    }
     return reason;
   }
 
-  /** Counts a new call turned away. */
+  /** Counts a new call turned away; the first of a streak is logged. */
   refused(at: RefusedAt, reason: string): void {
+    if (!this.refusing) {
+      this.refusing = true;
+      this.logger.warn({ reason, at }, 'refusing new calls (counted in media_stream.refused) until this clears');
+    }
     this.refusedCounts[at] += 1;
     this.refusals.add(1, { at, reason: reason.startsWith(CAPACITY_REASON) ? 'capacity' : 'journal' });
   }
