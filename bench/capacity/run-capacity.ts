@@ -245,7 +245,9 @@ export async function benchCapacity(options: CapacityOptions): Promise<CapacityR
         else to = sample(server.child.pid);
         onEdge?.(edge);
       });
-      await server.quiet();
+      await server.quiet().catch((error: unknown) => {
+        throw new Error(`${server.server} did not quiet down after ${calls} calls: ${String(error)}\n${server.child.tail()}`, { cause: error });
+      });
       if (!from || !to) throw new Error(`${server.server} at ${calls} calls: no steady window was reported`);
       const level: CapacityLevel = {
         server: server.server,
