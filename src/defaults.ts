@@ -48,8 +48,9 @@ export const DEFAULTS = {
   stopTimeoutMs: 5_000,
   /**
    * Live calls one server process takes (`MAX_LIVE_CALLS`): the level the
-   * capacity bench held on a 2-core machine with its client beside it
-   * (README, Performance). Measure your own host and agent.
+   * capacity bench held in every run on a shared 2-core machine with its
+   * client beside it (1,000 when the machine was quiet; README,
+   * Performance). Measure your own host and agent.
    */
   maxLiveCalls: 500,
   /**
