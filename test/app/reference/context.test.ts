@@ -107,7 +107,7 @@ describe('loadCallContext', () => {
   it('inbound call with a call log and lead: one statement, everything loaded, frozen', async () => {
     const result = await load({ callSid: 'CA_A_INBOUND', businessId: f.a });
     expect(result.serverStatements).toHaveLength(1);
-    expect(result.serverStatements[0]!.sql).toMatch(/^select .* from "businesses" as "b" left join/i);
+    expect(result.serverStatements[0]!.sql).toMatch(/^select .* from "businesses" as "b" left join/is); // s: the statement spans lines (the booked-slots subquery)
     expect(result.pgQueries).toHaveLength(1);
     expect(result.underLoadSpan).toBe(true);
     expect(result.loadSpan?.attributes).toMatchObject({ 'call.sid': 'CA_A_INBOUND', 'business.id': String(f.a) });
