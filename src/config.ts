@@ -35,6 +35,10 @@ export interface Config {
   callStreamSecret: string | undefined;
   /** `DRAIN_TIMEOUT_S`: how long SIGTERM waits for live calls to end, default 30. */
   drainTimeoutSeconds: number;
+  /** `MAX_LIVE_CALLS`: calls one server process takes at once; past it new calls are refused (busy). 0: no limit. Default 500. */
+  maxLiveCalls: number;
+  /** `DB_POOL_SIZE`: database connections per server process, opened at start and kept (see DEFAULTS.dbPoolSize). Default 10. */
+  dbPoolSize: number;
 }
 
 const postgresUrl = z.string().refine(
@@ -79,6 +83,16 @@ const schema = z.object({
     .regex(/^[1-9]\d*$/, 'must be a positive integer (milliseconds)')
     .transform(Number)
     .default(DEFAULTS.contextLoadTimeoutMs),
+  MAX_LIVE_CALLS: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number of calls (0: no limit)')
+    .transform(Number)
+    .default(DEFAULTS.maxLiveCalls),
+  DB_POOL_SIZE: z
+    .string()
+    .regex(/^[1-9]\d*$/, 'must be a positive whole number of connections')
+    .transform(Number)
+    .default(DEFAULTS.dbPoolSize),
 });
 
 /** Never echoed back: only their length is. */
@@ -128,5 +142,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: values.PUBLIC_URL,
     callStreamSecret: values.CALL_STREAM_SECRET,
     drainTimeoutSeconds: values.DRAIN_TIMEOUT_S,
+    maxLiveCalls: values.MAX_LIVE_CALLS,
+    dbPoolSize: values.DB_POOL_SIZE,
   };
 }

@@ -46,4 +46,19 @@ export const DEFAULTS = {
   maxMessagesPerSecond: 500,
   maxBufferedBytes: 1 << 20,
   stopTimeoutMs: 5_000,
+  /**
+   * Live calls one server process takes (`MAX_LIVE_CALLS`): the level the
+   * capacity bench held in every run on a shared 2-core machine with its
+   * client beside it (1,000 when the machine was quiet; README,
+   * Performance). Measure your own host and agent.
+   */
+  maxLiveCalls: 500,
+  /**
+   * The server's database pool (`DB_POOL_SIZE`), opened at start and kept
+   * open. Size it to the call-start rate: connections busy at once ≈ starts
+   * per second × the start statement's time (a few ms) + flushes and
+   * webhooks under way; a burst of N starts at once waits N / size
+   * statement times. 10 takes a burst of 200 starts within ~100 ms.
+   */
+  dbPoolSize: 10,
 } as const;

@@ -29,6 +29,8 @@ describe('loadConfig', () => {
       publicUrl: undefined,
       callStreamSecret: undefined,
       drainTimeoutSeconds: 30,
+      maxLiveCalls: 500,
+      dbPoolSize: 10,
     });
   });
 

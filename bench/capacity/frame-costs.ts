@@ -3,7 +3,7 @@
 // one by one.   node --import tsx bench/capacity/frame-costs.ts
 import { context, ROOT_CONTEXT, createContextKey } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { inboundMessage, mediaMessage } from '../../src/app/twilio-messages.js';
+import { inboundMessage, isPlainMediaMessage, mediaMessage } from '../../src/app/twilio-messages.js';
 import { VoiceActivityDetector } from '../../src/app/reference/voice-activity.js';
 import { nsPerCall } from '../measure.js';
 context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
@@ -23,7 +23,10 @@ r('JSON.parse media frame', () => { sink += JSON.parse(text).event.length; });
 r('zod discriminatedUnion.safeParse (media)', () => { sink += inboundMessage.safeParse(obj).success ? 1 : 0; });
 r('zod mediaMessage.safeParse', () => { sink += mediaMessage.safeParse(obj).success ? 1 : 0; });
 r('base64 regex on the 216-char payload', () => { sink += /^[A-Za-z0-9+/]*={0,2}$/.test(obj.media.payload) ? 1 : 0; });
+r('media fast path (isPlainMediaMessage)', () => { sink += isPlainMediaMessage(obj) ? 1 : 0; });
 r('base64 decode 160 B', () => { sink += Buffer.from(payload, 'base64').length; });
+const reused = Buffer.alloc(160);
+r('base64 decode into a reused buffer', () => { sink += reused.write(payload, 'base64'); });
 r('VAD push', () => { sink += vad.push(frame) ? 1 : 0; });
 r('context.with (ALS run)', () => { sink += context.with(ctx, () => 1); });
 r('Date.now + hrtime.bigint x2', () => { sink += Date.now(); sink += Number(process.hrtime.bigint() - process.hrtime.bigint()); });

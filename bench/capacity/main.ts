@@ -13,6 +13,7 @@ const { values } = parseArgs({
     levels: { type: 'string' },
     'steady-s': { type: 'string' },
     'profile-calls': { type: 'string' },
+    workers: { type: 'string' },
   },
 });
 const database = await openDatabase({ databaseUrl: process.env.DATABASE_URL, dataDir: path.resolve('.data/bench') });
@@ -23,10 +24,11 @@ try {
     ...(values.levels ? { levels: values.levels.split(',').map(Number) } : {}),
     ...(values['steady-s'] ? { steadyMs: Number(values['steady-s']) * 1000 } : {}),
     ...(values['profile-calls'] ? { profileCalls: Number(values['profile-calls']) } : {}),
+    ...(values.workers ? { workers: Number(values.workers) } : {}),
   });
   const markdown = capacityMarkdown(result).join('\n');
   await fs.mkdir('bench/results', { recursive: true });
-  const name = values.quick ? 'capacity-quick' : 'capacity';
+  const name = values.quick ? 'capacity-quick' : values.workers && values.workers !== '1' ? `capacity-workers-${values.workers}` : 'capacity';
   await fs.writeFile(`bench/results/${name}.json`, `${JSON.stringify(result, null, 2)}\n`);
   await fs.writeFile(`bench/results/${name}.md`, `${markdown}\n`);
   process.stdout.write(`${markdown}\n`);

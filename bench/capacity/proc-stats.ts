@@ -27,8 +27,30 @@ export interface ProcSample {
   machineBusySeconds: number;
 }
 
+/** The process and its children (`serve --workers N`: the primary and its workers), from /proc/<pid>/task/<pid>/children. */
+export function processTree(pid: number): number[] {
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    // Gone, or no such file: the process alone.
+  }
+  return [pid, ...children];
+}
+
+/** CPU and RSS summed over the process and its direct children (workers). */
 export function sample(pid: number): ProcSample {
-  return { at: performance.now(), cpuSeconds: cpuSeconds(pid), rssMb: rssMb(pid), machineBusySeconds: machineBusySeconds() };
+  let cpu = 0;
+  let rss = 0;
+  for (const member of processTree(pid)) {
+    try {
+      cpu += cpuSeconds(member);
+      rss += rssMb(member);
+    } catch {
+      // A child that exited between the listing and the read.
+    }
+  }
+  return { at: performance.now(), cpuSeconds: cpu, rssMb: rss, machineBusySeconds: machineBusySeconds() };
 }
 
 /** Cores the process used between two samples. */

@@ -10,6 +10,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -34,6 +35,8 @@ export interface CapacityOptions {
   profileCalls?: number;
   /** Stop starting new levels past this (ms). Default 15 min. */
   budgetMs?: number;
+  /** Our server as `serve --workers N` (CPU and RSS summed over the primary and its workers). Default 1. */
+  workers?: number;
   /** Progress lines (stderr). */
   log?: (line: string) => void;
 }
@@ -58,6 +61,8 @@ export interface CapacityLevel {
 
 export interface CapacityResult {
   criterion: string;
+  /** Our server's worker processes (`serve --workers`). */
+  workers: number;
   steadyMs: number;
   loadAverage: { before: number[]; after: number[] };
   /** RSS of each server after warm-up, idle (MB). */
@@ -129,7 +134,7 @@ async function startBare(): Promise<RunningServer> {
 }
 
 /** `live-call-guard serve` as deployed (built first), its telemetry from a clean environment. */
-async function startOurs(databaseUrl: string, journalDir: string, inspect = false): Promise<RunningServer> {
+async function startOurs(databaseUrl: string, journalDir: string, inspect = false, workers = 1): Promise<RunningServer> {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('OTEL_') && key !== 'LIVE_CALL_TRACE_FILE') env[key] = value;
   Object.assign(env, {
@@ -139,22 +144,55 @@ async function startOurs(databaseUrl: string, journalDir: string, inspect = fals
     JOURNAL_DIR: journalDir,
     LOG_LEVEL: 'warn',
     DRAIN_TIMEOUT_S: '5',
+    // The bench looks for the limit: no admission limit of our own in the way.
+    MAX_LIVE_CALLS: '0',
     // As in production: the start message must carry the token of our TwiML.
     CALL_STREAM_SECRET: randomBytes(24).toString('hex'),
   });
-  const child = spawnNode('our server', [...(inspect ? ['--inspect=127.0.0.1:0'] : []), 'bin/live-call-guard.js', 'serve'], env);
+  const child = spawnNode(
+    'our server',
+    [...(inspect ? ['--inspect=127.0.0.1:0'] : []), 'bin/live-call-guard.js', 'serve', ...(workers > 1 ? ['--workers', String(workers)] : [])],
+    env,
+  );
   const inspector = inspect ? child.waitForLine(/Debugger listening on (ws:\/\/\S+)/) : undefined;
   const [, url] = await child.waitForLine(/^live-call-guard listening on (http:\/\/\S+)$/);
   const quiet = async (): Promise<void> => {
-    // Bounded: 30 s of polling /readyz until no session is open and no call's journal awaits its flush.
+    // Bounded: 30 s of polling /readyz until no session is open and no call's journal awaits its flush
+    // (with workers: as many quiet answers in a row as 2x the workers, each on a new connection, round robin).
+    let quietInARow = 0;
     for (let i = 0; i < 120; i += 1) {
-      const detail = (await (await fetch(`${url}/readyz`)).json()) as { calls?: { sessions: number }; journal?: { openCalls: number } };
-      if (detail.calls?.sessions === 0 && detail.journal?.openCalls === 0) return;
+      const detail = (await readyz(url!)) as { calls?: { sessions: number }; journal?: { openCalls: number } };
+      if (detail.calls?.sessions === 0 && detail.journal?.openCalls === 0) {
+        if (++quietInARow >= 2 * workers) return;
+        continue;
+      }
+      quietInARow = 0;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     throw new Error('our server did not finish its calls within 30 s of a level');
   };
   return { server: 'ours', child, url: url!, quiet, ...(inspector ? { inspectorUrl: (await inspector)[1]! } : {}) };
+}
+
+/** GET /readyz on a connection of its own (so that each answer may come from another worker). */
+function readyz(url: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(`${url}/readyz`, { agent: false, headers: { connection: 'close' } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => {
+          try {
+            resolve(JSON.parse(body));
+          } catch (error) {
+            reject(error);
+          }
+        });
+        res.on('error', reject);
+      })
+      .on('error', reject);
+  });
 }
 
 async function build(): Promise<void> {
@@ -195,7 +233,8 @@ export async function benchCapacity(options: CapacityOptions): Promise<CapacityR
   try {
     const client = await LoadClient.start();
     started.push(client.child);
-    const servers = [await startBare(), await startOurs(options.databaseUrl, path.join(journalRoot, 'ours'))];
+    const workers = options.workers ?? 1;
+    const servers = [await startBare(), await startOurs(options.databaseUrl, path.join(journalRoot, 'ours'), false, workers)];
     for (const server of servers) started.push(server.child);
 
     const runLevel = async (server: RunningServer, calls: number, steady = steadyMs, onEdge?: (edge: 'steady-start' | 'steady-end') => void) => {
@@ -206,7 +245,9 @@ export async function benchCapacity(options: CapacityOptions): Promise<CapacityR
         else to = sample(server.child.pid);
         onEdge?.(edge);
       });
-      await server.quiet();
+      await server.quiet().catch((error: unknown) => {
+        throw new Error(`${server.server} did not quiet down after ${calls} calls: ${String(error)}\n${server.child.tail()}`, { cause: error });
+      });
       if (!from || !to) throw new Error(`${server.server} at ${calls} calls: no steady window was reported`);
       const level: CapacityLevel = {
         server: server.server,
@@ -317,6 +358,7 @@ export async function benchCapacity(options: CapacityOptions): Promise<CapacityR
     }
     return {
       criterion: CRITERION,
+      workers,
       steadyMs,
       loadAverage: { before: loadBefore, after: os.loadavg().map((l) => round(l)) },
       idleRssMb,
@@ -351,7 +393,7 @@ export function capacityMarkdown(result: CapacityResult): string[] {
     '',
     `Load average (1/5/15 min) before ${loadAverage.before.join(' / ')}, after ${loadAverage.after.join(' / ')}. Held: ${result.criterion}; ✗ = not held; † = the client missed 20 ms ticks (machine starved: the level says little).`,
     '',
-    '| calls | bare: failed, DTMF→answer p99, server cores | ours (receptionist): failed, p99, cores | server RSS MB, bare / ours | client cores, bare / ours run | machine busy cores, bare / ours run |',
+    `| calls | bare: failed, DTMF→answer p99, server cores | ours (receptionist${result.workers > 1 ? `, ${result.workers} workers` : ''}): failed, p99, cores | server RSS MB, bare / ours | client cores, bare / ours run | machine busy cores, bare / ours run |`,
     '| --- | --- | --- | --- | --- | --- |',
     ...calls.map(
       (n) =>

@@ -16,7 +16,7 @@ import { closeReasonText, CloseCodes, type CloseReason } from './close-codes.js'
 import type { MediaStreamHub } from './media-stream-hub.js';
 import { describeZodError } from '../zod-error.js';
 import { verifyStreamToken } from './stream-token.js';
-import { parseInboundMessage, type InboundMessage, type StartMessage } from './twilio-messages.js';
+import { isPlainMediaMessage, validateInboundMessage, type InboundMessage, type StartMessage } from './twilio-messages.js';
 
 type State = 'awaiting-start' | 'loading' | 'live' | 'ending' | 'done';
 
@@ -153,7 +153,27 @@ export class MediaSession {
       this.close({ code: CloseCodes.UNSUPPORTED_DATA, reason: 'binary frames are not accepted' });
       return;
     }
-    const parsed = parseInboundMessage(typeof data === 'string' ? data : data.toString('utf8'));
+    let json: unknown;
+    try {
+      json = JSON.parse(typeof data === 'string' ? data : data.toString('utf8'));
+    } catch {
+      this.problem('invalid', 'not JSON');
+      return;
+    }
+    // The hot path: a live call's media frame, checked by hand with zod's
+    // rules (twilio-messages.ts); anything else, or anything unusual, goes
+    // through zod below.
+    if (this.state === 'live' && isPlainMediaMessage(json)) {
+      if (json.streamSid !== this.streamSid) {
+        this.close({ code: CloseCodes.POLICY, reason: 'message for another streamSid' });
+        return;
+      }
+      const onMedia = this.agent?.onMedia;
+      // The live context is entered here, inside the listener (see below); no closure per frame.
+      if (onMedia) context.with(this.live!.context, this.media, this, onMedia, json.media.payload);
+      return;
+    }
+    const parsed = validateInboundMessage(json);
     if (!parsed.ok) {
       this.problem('invalid', parsed.reason);
       return;
@@ -211,8 +231,9 @@ export class MediaSession {
       }
       streamKey = `token:${check.nonce}`;
     }
-    const refusal = this.hub.refusal();
+    const refusal = this.hub.startRefusal();
     if (refusal) {
+      this.hub.refused('start', refusal);
       this.close({ code: CloseCodes.TRY_AGAIN_LATER, reason: refusal });
       return;
     }
@@ -301,10 +322,7 @@ export class MediaSession {
     const agent = this.agent;
     switch (message.event) {
       case 'media':
-        if (agent?.onMedia) {
-          const frame = Buffer.from(message.media.payload, 'base64');
-          this.guarded('media', () => agent.onMedia!(frame));
-        }
+        if (agent?.onMedia) this.media(agent.onMedia, message.media.payload);
         return;
       case 'dtmf':
         if (agent?.onDtmf) this.guarded('dtmf', () => agent.onDtmf!(message.dtmf.digit));
@@ -355,14 +373,32 @@ export class MediaSession {
   }
 
   /**
+   * One media frame to the agent, inside the live call: `guarded` without a
+   * closure per frame (50 a second per call). The frame is a new Buffer each
+   * time: an agent may keep it (the AgentSession contract says nothing else).
+   */
+  private media(onMedia: NonNullable<AgentSession['onMedia']>, payload: string): void {
+    try {
+      const result: unknown = onMedia.call(this.agent, Buffer.from(payload, 'base64'));
+      if (result instanceof Promise) result.catch(this.mediaFailed);
+    } catch (error) {
+      this.agentFailed('media', error);
+    }
+  }
+
+  private readonly mediaFailed = (error: unknown): void => this.agentFailed('media', error);
+
+  private agentFailed(what: string, error: unknown): void {
+    this.hub.count('agent_error');
+    if (this.problems++ < LOGGED_PROBLEMS_PER_CALL) this.log.warn({ call_sid: this.callSid, err: error, handler: what }, 'agent handler failed');
+  }
+
+  /**
    * Runs an agent handler; its failure, thrown or as a rejected promise, is
    * logged and counted, and the call goes on.
    */
   private guarded<T>(what: string, fn: () => T): T | undefined {
-    const failed = (error: unknown) => {
-      this.hub.count('agent_error');
-      if (this.problems++ < LOGGED_PROBLEMS_PER_CALL) this.log.warn({ call_sid: this.callSid, err: error, handler: what }, 'agent handler failed');
-    };
+    const failed = (error: unknown) => this.agentFailed(what, error);
     try {
       const result = fn();
       if (result instanceof Promise) result.catch(failed);

@@ -24,6 +24,12 @@ export interface MediaStreamLimits {
   maxBufferedBytes: number;
   /** How long a promise returned by an agent's onStop is awaited before the flush. Default 5 000 ms. */
   stopTimeoutMs: number;
+  /**
+   * Calls this server takes at once (`MAX_LIVE_CALLS`); past it new calls are
+   * refused (`/twiml` busy, upgrade 503, `start` 1013) so the calls in
+   * progress keep their latency. 0: no limit. Default DEFAULTS.maxLiveCalls.
+   */
+  maxLiveCalls: number;
 }
 
 export const DEFAULT_LIMITS: MediaStreamLimits = {
@@ -34,7 +40,11 @@ export const DEFAULT_LIMITS: MediaStreamLimits = {
   maxMessagesPerSecond: DEFAULTS.maxMessagesPerSecond,
   maxBufferedBytes: DEFAULTS.maxBufferedBytes,
   stopTimeoutMs: DEFAULTS.stopTimeoutMs,
+  maxLiveCalls: DEFAULTS.maxLiveCalls,
 };
+
+/** Where a new call was turned away: the webhook (busy TwiML), the upgrade (503), the `start` message (1013). */
+export type RefusedAt = 'twiml' | 'upgrade' | 'start';
 
 export type ProblemKind =
   | 'invalid'
@@ -45,6 +55,9 @@ export type ProblemKind =
   | 'replayed'
   | 'refused'
   | 'extra_load_statements';
+
+/** The start of every capacity refusal's reason. */
+export const CAPACITY_REASON = 'at capacity';
 
 export interface MediaStreamHubOptions {
   knex: Knex;
@@ -69,7 +82,13 @@ export interface MediaStreamEvents {
 /** What every session of one media endpoint shares: dependencies, limits, the live calls. */
 export class MediaStreamHub extends EventEmitter<MediaStreamEvents> {
   private readonly liveCalls = new Set<string>();
+  /** Open media-stream sockets, started or not. */
+  private sessions = 0;
   private readonly problems: Counter;
+  private readonly refusals: Counter;
+  private readonly refusedCounts: Record<RefusedAt, number> = { twiml: 0, upgrade: 0, start: 0 };
+  /** Whether the last admission was refused: refusals are logged once per streak, counted always. */
+  private refusing = false;
   private readonly counts: Record<ProblemKind, number> = {
     invalid: 0,
     out_of_order: 0,
@@ -103,9 +122,15 @@ export class MediaStreamHub extends EventEmitter<MediaStreamEvents> {
     this.streamSecret = options.streamSecret;
     this.limits = options.limits;
     this.onFrameHandled = options.onFrameHandled;
-    this.problems = metrics.getMeter(INSTRUMENTATION_NAME).createCounter('media_stream.problems', {
+    const meter = metrics.getMeter(INSTRUMENTATION_NAME);
+    this.problems = meter.createCounter('media_stream.problems', {
       description: 'Media-stream messages dropped, handlers failed, streams closed by the server',
     });
+    this.refusals = meter.createCounter('media_stream.refused', {
+      description: 'New calls turned away (busy TwiML, upgrade 503, start 1013), by where and why (capacity, journal)',
+    });
+    const max = this.limits.maxLiveCalls;
+    if (!Number.isInteger(max) || max < 0) throw new TypeError(`limits.maxLiveCalls must be a whole number >= 0 (0: no limit); received ${String(max)}`);
   }
 
   /**
@@ -113,9 +138,57 @@ export class MediaStreamHub extends EventEmitter<MediaStreamEvents> {
    * undefined. Asked by `/twiml` (busy), the upgrade (503) and `start` (1013).
    */
   refusal(): string | undefined {
+    return this.journalRefusal() ?? this.capacityRefusal(this.sessions);
+  }
+
+  /**
+   * Why a `start` is refused (1013), or undefined: the journal, or the live
+   * calls already at `maxLiveCalls` (the upgrade counts open sockets; this
+   * counts started calls, for servers without the upgrade check).
+   */
+  startRefusal(): string | undefined {
+    return this.journalRefusal() ?? this.capacityRefusal(this.liveCalls.size);
+  }
+
+  /** {@link refusal}, counted as a refusal at `at` when there is one. */
+  admission(at: RefusedAt): string | undefined {
+    const reason = this.refusal();
+    if (reason !== undefined) this.refused(at, reason);
+    else if (this.refusing) {
+      this.refusing = false;
+      this.logger.info({ refused: { ...this.refusedCounts } }, 'taking new calls again');
+    }
+    return reason;
+  }
+
+  /** Counts a new call turned away; the first of a streak is logged. */
+  refused(at: RefusedAt, reason: string): void {
+    if (!this.refusing) {
+      this.refusing = true;
+      this.logger.warn({ reason, at }, 'refusing new calls (counted in media_stream.refused) until this clears');
+    }
+    this.refusedCounts[at] += 1;
+    this.refusals.add(1, { at, reason: reason.startsWith(CAPACITY_REASON) ? 'capacity' : 'journal' });
+  }
+
+  private journalRefusal(): string | undefined {
     const health = this.journal?.health();
     if (health && !health.writable) return `the write journal cannot keep writes (${health.reason ?? 'unknown'})`;
     return undefined;
+  }
+
+  private capacityRefusal(calls: number): string | undefined {
+    const max = this.limits.maxLiveCalls;
+    return max > 0 && calls >= max ? `${CAPACITY_REASON} (${max} live calls)` : undefined;
+  }
+
+  /** A media-stream socket opened / closed (the capacity check at the upgrade counts them). */
+  opened(): void {
+    this.sessions += 1;
+  }
+
+  closed(): void {
+    this.sessions -= 1;
   }
 
   /** One live stream per call sid: false when the call already has one. */
@@ -143,7 +216,7 @@ export class MediaStreamHub extends EventEmitter<MediaStreamEvents> {
     this.problems.add(1, { kind });
   }
 
-  stats(): { liveCalls: number; problems: Readonly<Record<ProblemKind, number>> } {
-    return { liveCalls: this.liveCalls.size, problems: { ...this.counts } };
+  stats(): { liveCalls: number; sessions: number; problems: Readonly<Record<ProblemKind, number>>; refused: Readonly<Record<RefusedAt, number>> } {
+    return { liveCalls: this.liveCalls.size, sessions: this.sessions, problems: { ...this.counts }, refused: { ...this.refusedCounts } };
   }
 }

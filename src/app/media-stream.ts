@@ -9,7 +9,7 @@ import type { WriteOperations } from '../buffer/write-operation.js';
 import type { CallApp } from '../call-app.js';
 import type { Agent } from './agent.js';
 import { CloseCodes } from './close-codes.js';
-import { DEFAULT_LIMITS, MediaStreamHub, type MediaStreamEvents, type MediaStreamLimits, type ProblemKind } from './media-stream-hub.js';
+import { DEFAULT_LIMITS, MediaStreamHub, type MediaStreamEvents, type MediaStreamLimits, type ProblemKind, type RefusedAt } from './media-stream-hub.js';
 import { MediaSession } from './media-session.js';
 
 export interface MediaStreamOptions<TContext = unknown, TOps extends WriteOperations = WriteOperations, TTenant extends TenantId = TenantId> {
@@ -45,14 +45,21 @@ export interface MediaStreamStats {
   readonly sessions: number;
   /** Messages dropped, handlers failed, streams closed by the server, by kind. */
   readonly problems: Readonly<Record<ProblemKind, number>>;
+  /** New calls turned away (at capacity, or the journal cannot keep writes), by where. */
+  readonly refused: Readonly<Record<RefusedAt, number>>;
 }
 
 /** The WebSocket route handler, plus what a server needs to watch and drain it. */
 export interface MediaStreamHandler {
   (ws: WebSocket, req: IncomingMessage): void;
   stats(): MediaStreamStats;
-  /** Why new calls are refused now (the journal cannot keep writes), or undefined: for `/twiml`, the upgrade and `/readyz`. */
+  /**
+   * Why new calls are refused now — at capacity (`maxLiveCalls` open
+   * streams) or the journal cannot keep writes — or undefined: for `/readyz`.
+   */
   refusal(): string | undefined;
+  /** {@link refusal} for a new call at `/twiml` or the upgrade, counted in `stats().refused` and `media_stream.refused` when refused. */
+  admission(at: 'twiml' | 'upgrade'): string | undefined;
   /** `callEnded`: a stream ended (its socket closed, its writes landed, dead-lettered or journaled). */
   on<K extends keyof MediaStreamEvents>(event: K, listener: (...args: MediaStreamEvents[K]) => void): void;
   off<K extends keyof MediaStreamEvents>(event: K, listener: (...args: MediaStreamEvents[K]) => void): void;
@@ -96,8 +103,13 @@ export function mediaStream<TContext, TOps extends WriteOperations, TTenant exte
     try {
       const session = new MediaSession(ws, hub);
       sessions.add(session);
+      hub.opened();
+      const closed = (): void => {
+        sessions.delete(session);
+        hub.closed();
+      };
       // `done` never rejects.
-      session.done.then(() => sessions.delete(session), () => sessions.delete(session));
+      session.done.then(closed, closed);
     } catch (error) {
       hub.count('internal_error');
       options.logger.error({ err: error }, 'media stream could not start');
@@ -122,8 +134,9 @@ export function mediaStream<TContext, TOps extends WriteOperations, TTenant exte
   };
   const handler: MediaStreamHandler = Object.assign(accept, {
     drain,
-    stats: (): MediaStreamStats => ({ ...hub.stats(), sessions: sessions.size }),
+    stats: (): MediaStreamStats => hub.stats(),
     refusal: () => hub.refusal(),
+    admission: (at: 'twiml' | 'upgrade') => hub.admission(at),
     on: <K extends keyof MediaStreamEvents>(event: K, listener: (...args: MediaStreamEvents[K]) => void) => {
       hub.on(event, listener as never);
     },

@@ -12,6 +12,8 @@ export interface DatabaseOptions {
   dataDir: string;
   /** Name of the application database on the embedded server. Default `live_call_guard`. */
   embeddedDatabase?: string;
+  /** The application pool's size (min kept open, max). Default: createKnex's (0, DEFAULTS.dbPoolSize). */
+  pool?: { min: number; max: number };
 }
 
 export interface Database {
@@ -27,7 +29,7 @@ export interface Database {
 /** Opens the configured database, checks that it answers, and returns it. */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.databaseUrl) {
-    const knex = createKnex(options.databaseUrl);
+    const knex = createKnex(options.databaseUrl, poolOptions(options));
     const description = maskConnectionString(options.databaseUrl);
     await ensureReachable(knex, description);
     return { knex, description, connectionString: options.databaseUrl, close: once(() => knex.destroy()) };
@@ -40,7 +42,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     await createDatabaseIfMissing(adminUrl, name);
     const url = new URL(adminUrl);
     url.pathname = `/${name}`;
-    const knex = createKnex(url.toString());
+    const knex = createKnex(url.toString(), poolOptions(options));
     const description = `embedded PostgreSQL ${maskConnectionString(url.toString())} (data in ${server.dataDirectory})`;
     await ensureReachable(knex, description);
     return {
@@ -56,6 +58,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     await server.stop();
     throw error;
   }
+}
+
+function poolOptions(options: DatabaseOptions): { poolMin?: number; poolMax?: number } {
+  return options.pool ? { poolMin: options.pool.min, poolMax: options.pool.max } : {};
 }
 
 /** Creates database `name` on the server of `adminUrl` unless it exists. */

@@ -1,4 +1,5 @@
 import knexFactory, { type Knex } from 'knex';
+import { DEFAULTS } from '../defaults.js';
 
 /** Where Knex's own warnings go (it prints to the console otherwise). */
 export interface KnexLog {
@@ -11,8 +12,10 @@ export interface KnexLog {
 export interface KnexOptions {
   /** Knex's warnings and errors (e.g. "Acquire connection error"); default: dropped, as they reach the caller as errors anyway. */
   log?: KnexLog;
-  /** Largest number of pooled connections. Default 10. */
+  /** Largest number of pooled connections. Default DEFAULTS.dbPoolSize (10). */
   poolMax?: number;
+  /** Connections kept open when idle (never reaped below this; see {@link warmPool}). Default 0. */
+  poolMin?: number;
   /** `application_name` shown in pg_stat_activity. Default `live-call-guard`. */
   applicationName?: string;
 }
@@ -31,9 +34,26 @@ export function createKnex(connectionString: string, options: KnexOptions = {}):
     // Bounded waits: a database that does not answer fails a query in
     // seconds (a transient error the flusher retries), never hangs it.
     connection: { connectionString, application_name: options.applicationName ?? 'live-call-guard', connectionTimeoutMillis: 5_000 },
-    pool: { min: 0, max: options.poolMax ?? 10 },
+    pool: { min: options.poolMin ?? 0, max: options.poolMax ?? DEFAULTS.dbPoolSize },
     acquireConnectionTimeout: 10_000,
     log: options.log ?? SILENT_LOG,
   });
   return knex;
+}
+
+/**
+ * Opens `connections` pooled connections at once and gives them back, so
+ * that the first burst of call starts finds them open: a new PostgreSQL
+ * connection (TCP, SCRAM, startup) costs milliseconds of CPU on both sides,
+ * and a burst of starts on a cold pool opens up to the pool's max at once
+ * while every start waits. Keep them with `poolMin` (else idle ones are
+ * reaped after 30 s). Resolves with how many were opened; rejects like a query.
+ */
+export async function warmPool(knex: Knex, connections: number): Promise<number> {
+  const client = knex.client as { acquireConnection(): Promise<unknown>; releaseConnection(connection: unknown): Promise<unknown> };
+  const acquired = await Promise.allSettled(Array.from({ length: connections }, () => client.acquireConnection()));
+  await Promise.all(acquired.flatMap((a) => (a.status === 'fulfilled' ? [client.releaseConnection(a.value)] : [])));
+  const failed = acquired.find((a): a is PromiseRejectedResult => a.status === 'rejected');
+  if (failed) throw failed.reason;
+  return acquired.length;
 }

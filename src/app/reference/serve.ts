@@ -3,6 +3,7 @@ import { DEFAULTS, Flusher, Journal, migrateLayer, type Logger } from '../../ind
 import { mediaStream, twilioUpgradeVerifier, type MediaStreamHandler, type MediaStreamLimits } from '../../twilio.js';
 import type { Config } from '../../config.js';
 import { openDatabase, type Database } from '../../db/database.js';
+import { warmPool } from '../../db/knex.js';
 import { migrate } from '../../db/migrate.js';
 import { seedDemoData } from '../../db/seed.js';
 import { receptionistAgent, type ReceptionistAgent } from './agent.js';
@@ -63,7 +64,12 @@ export interface RunningServer {
  * it again: no orphaned PostgreSQL.
  */
 export async function serve(config: Config, logger: Logger, options: ServeOptions = {}): Promise<RunningServer> {
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    // Kept open: a burst of call starts must not wait for new connections.
+    pool: { min: config.dbPoolSize, max: config.dbPoolSize },
+  });
   let journal: Journal | undefined;
   let flusher: Flusher | undefined;
   try {
@@ -75,6 +81,8 @@ export async function serve(config: Config, logger: Logger, options: ServeOption
     // A journal that cannot keep writes must not take calls: fail the start with one line.
     journal.probe();
     flusher = new Flusher({ knex: database.knex, operations: receptionistApp.writes, journal, logger });
+    // Warm before the first call: every connection of the pool open.
+    await warmPool(database.knex, config.dbPoolSize);
     const recovery = await flusher.start();
     if (recovery.claimed > 0) logger.info({ recovery }, 'recovered journaled writes of earlier processes');
 
@@ -87,7 +95,7 @@ export async function serve(config: Config, logger: Logger, options: ServeOption
       journal,
       logger,
       streamSecret: config.callStreamSecret,
-      limits: { contextLoadTimeoutMs: config.contextLoadTimeoutMs, ...options.limits },
+      limits: { contextLoadTimeoutMs: config.contextLoadTimeoutMs, maxLiveCalls: config.maxLiveCalls, ...options.limits },
       ...(options.onFrameHandled ? { onFrameHandled: options.onFrameHandled } : {}),
     });
     const server = createAppServer({
@@ -97,7 +105,7 @@ export async function serve(config: Config, logger: Logger, options: ServeOption
         authToken: config.twilioAuthToken,
         publicUrl: config.publicUrl,
         isDraining: () => draining,
-        refusal: () => media.refusal(),
+        refusal: () => media.admission('upgrade'),
       }),
       readiness: {
         isDraining: () => draining,
@@ -112,7 +120,7 @@ export async function serve(config: Config, logger: Logger, options: ServeOption
             authToken: config.twilioAuthToken,
             publicUrl: config.publicUrl,
             streamSecret: config.callStreamSecret,
-            refusal: () => (draining ? 'the server is draining' : media.refusal()),
+            refusal: () => (draining ? 'the server is draining' : media.admission('twiml')),
           }),
         );
         app.ws('/media', media);

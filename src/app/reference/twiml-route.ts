@@ -70,7 +70,7 @@ export function twimlRoute(options: TwimlRouteOptions): Router {
     const { CallSid: callSid, To: to, From: from, Direction: twilioDirection } = body.data;
     const refusal = options.refusal?.();
     if (refusal !== undefined) {
-      options.logger.warn({ call_sid: callSid, reason: refusal }, 'call rejected (busy)');
+      // Not logged per call (an overload would flood the log): the media stream counts refusals and logs the first of a streak.
       res.type('text/xml').send(busyTwiml());
       return;
     }
