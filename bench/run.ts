@@ -25,6 +25,7 @@ const { benchCapacity, capacityMarkdown } = await import('./capacity/run-capacit
 const { benchCallPath, callPathMarkdown } = await import('./call-path.js');
 const { latencyChart } = await import('./chart.js');
 const { migrate } = await import('../src/db/migrate.js');
+const { migrateLayer } = await import('../src/index.js');
 const { seedDemoData } = await import('../src/db/seed.js');
 
 const database = await openDatabase({
@@ -32,6 +33,7 @@ const database = await openDatabase({
   dataDir: path.resolve('.data/bench'),
 });
 try {
+  await migrateLayer(database.knex);
   await migrate(database.knex);
   await seedDemoData(database.knex);
   const callPath = await benchCallPath(database.knex, { quick });
