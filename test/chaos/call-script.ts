@@ -107,6 +107,11 @@ export async function runCall(baseUrl: string, plan: CallPlan, options: CallScri
     stream = answer.stream;
     client = await TwilioStreamClient.connect(stream.url);
   } catch (error) {
+    // 503 on the upgrade: the server turned the call away cleanly (the journal, or its call limit, just changed).
+    if ((error as { status?: number }).status === 503) {
+      record.refused = 'busy';
+      return record;
+    }
     record.error = `not placed: ${(error as Error).message}`;
     return record;
   }

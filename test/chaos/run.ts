@@ -68,7 +68,10 @@ try {
   process.stdout.write(`${formatSummary(summary)}\n`);
   exitCode = summary.failures.length === 0 ? 0 : 1;
 } finally {
-  await database.drop();
+  // Bounded: a database that will not drop must not keep the run alive.
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([database.drop().catch((error: unknown) => process.stderr.write(`chaos: dropping the database failed: ${String(error)}\n`)), new Promise((resolve) => (timer = setTimeout(resolve, 15_000)))]);
+  clearTimeout(timer);
 }
 process.exitCode = exitCode;
 // The harness owns and closes everything it opens; should something still
