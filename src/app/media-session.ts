@@ -12,6 +12,7 @@ import { startLiveCall, type LiveCall } from '../telemetry/live-call.js';
 import { childLogger, type Logger } from '../telemetry/logger.js';
 import type { AgentCall, AgentSession } from './agent.js';
 import { audioChunks } from './audio/mulaw.js';
+import { settlesWithin } from '../settles-within.js';
 import { closeReasonText, CloseCodes, type CloseReason } from './close-codes.js';
 import type { MediaStreamHub } from './media-stream-hub.js';
 import { describeZodError } from '../zod-error.js';
@@ -447,7 +448,7 @@ export class MediaSession {
       if (wasLive) {
         const agent = this.agent;
         const stopping = agent?.onStop ? this.live!.run(() => this.guarded('stop', () => agent.onStop!())) : undefined;
-        if (stopping instanceof Promise) await settleWithin(stopping, this.hub.limits.stopTimeoutMs);
+        if (stopping instanceof Promise) await settlesWithin(stopping, this.hub.limits.stopTimeoutMs);
         this.live!.end();
       }
       if (this.ws.readyState === this.ws.OPEN) this.ws.close(CloseCodes.NORMAL, 'call ended');
@@ -481,11 +482,4 @@ export class MediaSession {
       this.hub.ended(this.callSid, this.streamSid, why);
     }
   }
-}
-
-/** Waits for `promise` to settle, at most `ms`; never rejects. */
-async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([promise.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
 }

@@ -8,6 +8,7 @@ import type { TenantId } from '../buffer/journal-format.js';
 import type { WriteOperations } from '../buffer/write-operation.js';
 import type { CallApp } from '../call-app.js';
 import type { Agent } from './agent.js';
+import { settlesWithin } from '../settles-within.js';
 import { CloseCodes } from './close-codes.js';
 import { DEFAULT_LIMITS, MediaStreamHub, type MediaStreamEvents, type MediaStreamLimits, type ProblemKind, type RefusedAt } from './media-stream-hub.js';
 import { MediaSession } from './media-session.js';
@@ -117,16 +118,9 @@ export function mediaStream<TContext, TOps extends WriteOperations, TTenant exte
     }
   };
   const drain = async (timeoutMs: number): Promise<void> => {
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), timeoutMs);
-      timer.unref();
-    });
     // Calls that end by themselves: their writes land (or stay journaled) within the drain.
-    const all = Promise.all([...sessions].map((session) => session.done)).then(() => 'done' as const);
-    const result = await Promise.race([all, timedOut]);
-    clearTimeout(timer);
-    if (result === 'timeout') {
+    const ended = await settlesWithin(Promise.all([...sessions].map((session) => session.done)), timeoutMs);
+    if (!ended) {
       // Hang up on the rest; their flushes are the flusher's (stopped after the drain: journaled).
       const reason = { code: CloseCodes.GOING_AWAY, reason: 'server shutting down' } as const;
       await Promise.all([...sessions].map((session) => session.hangUp(reason)));

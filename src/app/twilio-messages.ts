@@ -1,12 +1,19 @@
 import { z } from 'zod';
-import { sidSchema } from '../context/call-ids.js';
+import { SID_PATTERN, sidSchema } from '../context/call-ids.js';
 import { describeZodError } from '../zod-error.js';
 
+// The rules of the schemas below, shared with the media fast path (isPlainMediaMessage).
+const DIGITS = /^\d+$/;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const MAX_SHORT_TEXT = 256;
+/** base64 µ-law; a 20 ms frame is 160 bytes (216 base64 chars). */
+const MAX_PAYLOAD_CHARS = 16 * 1024;
+
 /** Twilio sends numbers as strings ("1"); accept both, keep a number. */
-const numeric = z.union([z.string().regex(/^\d+$/), z.number().int().nonnegative()]).transform(Number);
+const numeric = z.union([z.string().regex(DIGITS), z.number().int().nonnegative()]).transform(Number);
 /** The one sid rule (call-ids.ts): what this accepts the journal can store. */
 const sid = sidSchema;
-const shortText = z.string().max(256);
+const shortText = z.string().max(MAX_SHORT_TEXT);
 
 export const connectedMessage = z.object({
   event: z.literal('connected'),
@@ -38,8 +45,7 @@ export const mediaMessage = z.object({
     track: shortText.optional(),
     chunk: numeric.optional(),
     timestamp: numeric.optional(),
-    /** base64 µ-law; a 20 ms frame is 160 bytes (216 base64 chars). */
-    payload: z.string().max(16 * 1024).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64'),
+    payload: z.string().max(MAX_PAYLOAD_CHARS).regex(BASE64, 'must be base64'),
   }),
 });
 
@@ -118,9 +124,6 @@ export interface PlainMediaMessage {
   readonly media: { readonly payload: string };
 }
 
-const MAX_PAYLOAD_CHARS = 16 * 1024;
-const MAX_SHORT_TEXT = 256;
-const MAX_SID = 64;
 
 /**
  * The media fast path (50 frames a second per call): true only when the
@@ -158,16 +161,13 @@ export function mediaMessageOf(json: PlainMediaMessage): MediaMessage {
   return message;
 }
 
-// The schema's own regular expressions, applied without zod's machinery
-// (V8's compiled regex beats a charCodeAt loop on a 216-character payload:
-// ~360 vs ~600-1000 ns, bench/capacity/frame-costs.ts).
-const SID = /^[\x21-\x7E]{1,64}$/;
-const DIGITS = /^\d+$/;
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+// The schemas' own regular expressions and limits (above), applied without
+// zod's machinery (V8's compiled regex beats a charCodeAt loop on a
+// 216-character payload: ~360 vs ~600-1000 ns, bench/capacity/frame-costs.ts).
 
 /** sidSchema's rule (call-ids.ts): 1-64 characters, each 0x21-0x7E. */
 function isSid(value: unknown): value is string {
-  return typeof value === 'string' && value.length <= MAX_SID && SID.test(value);
+  return typeof value === 'string' && SID_PATTERN.test(value);
 }
 
 /** Absent, or a string of ASCII digits (the string half of `numeric`; numbers go to zod). */

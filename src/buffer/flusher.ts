@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { MeterProvider } from '@opentelemetry/api';
 import type { Knex } from 'knex';
 import { DEFAULTS } from '../defaults.js';
+import { settlesWithin } from '../settles-within.js';
 import { ConfigError } from '../errors.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
 import { countDeadLetters, describeError, writeDeadLetter } from './dead-letter.js';
@@ -157,19 +158,12 @@ export class Flusher extends EventEmitter<FlusherEvents> {
       for (const wake of [...this.sleepers]) wake();
       this.instruments.unregister();
     }
-    const settled = Promise.allSettled([...this.inFlight]).then(() => true);
+    const settled = Promise.allSettled([...this.inFlight]);
     if (options.graceMs === undefined) {
       await settled;
       return;
     }
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), options.graceMs);
-      timer.unref();
-    });
-    const finished = await Promise.race([settled, late]);
-    clearTimeout(timer);
-    if (!finished) {
+    if (!(await settlesWithin(settled, options.graceMs))) {
       let unjournaled = 0;
       for (const buffer of this.pendingBuffers) if (!buffer.persist()) unjournaled += buffer.size;
       this.logger.warn(

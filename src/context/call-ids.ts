@@ -5,9 +5,10 @@ import { z } from 'zod';
  * spaces (Twilio's are two letters and 32 hex digits). The ONE definition:
  * the media-stream protocol, the stream token and the journal all use it, so
  * whatever the protocol accepts the journal can store (file names encode it,
- * see journal-file.ts).
+ * see journal-format.ts).
  */
-export const sidSchema = z.string().regex(/^[\x21-\x7E]{1,64}$/, 'must be 1-64 printable ASCII characters without spaces');
+export const SID_PATTERN = /^[\x21-\x7E]{1,64}$/;
+export const sidSchema = z.string().regex(SID_PATTERN, 'must be 1-64 printable ASCII characters without spaces');
 
 /** A call sid: see {@link sidSchema}. */
 export const callSidSchema = sidSchema;
