@@ -7,11 +7,11 @@ import { promisify } from 'node:util';
 import type { Attributes } from '@opentelemetry/api';
 import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace';
 import pino from 'pino';
-import { naiveReceptionistAgent } from '../src/app/reference/naive-agent.js';
-import { receptionistAgent } from '../src/app/reference/agent.js';
-import { serve, type RunningServer } from '../src/app/reference/serve.js';
-import { loadConfig, type GuardMode } from '../src/config.js';
-import type { LiveCallGuardProcessor } from '../src/telemetry/live-call-guard-processor.js';
+import { naiveReceptionistAgent } from '../reference/naive-agent.js';
+import { receptionistAgent } from '../reference/agent.js';
+import { serve, type RunningServer } from '../reference/serve.js';
+import { loadConfig, type GuardMode } from '../reference/config.js';
+import type { LiveCallGuardProcessor } from '../src/guard/live-call-guard-processor.js';
 import { round } from './measure.js';
 
 export type Server = 'naive' | 'cached';

@@ -1,6 +1,6 @@
 // Runs `checkTraces` over one file in a process of its own and prints
 // { spans, violations, seconds, maxRssMb } — so peak memory is the checker's.
-import { checkTraces } from '../src/telemetry/check/check-traces.js';
+import { checkTraces } from '../src/check/check-traces.js';
 
 const start = process.hrtime.bigint();
 const result = await checkTraces([process.argv[2]!]);

@@ -1,9 +1,9 @@
 import { ROOT_CONTEXT } from '@opentelemetry/api';
 import { TracerProvider, type Span } from '@opentelemetry/sdk-trace';
 import type { Knex } from 'knex';
-import type { GuardMode } from '../src/config.js';
-import { LiveCallGuardProcessor } from '../src/telemetry/live-call-guard-processor.js';
-import { startLiveCall } from '../src/telemetry/live-call.js';
+import type { GuardMode } from '../reference/config.js';
+import { LiveCallGuardProcessor } from '../src/guard/live-call-guard-processor.js';
+import { startLiveCall } from '../src/guard/live-call.js';
 import { median, nsPerCall, round } from './measure.js';
 
 export interface GuardOverhead {
@@ -36,7 +36,7 @@ export async function benchGuardOverhead(
   const tracer = new TracerProvider().getTracer('bench');
   const nonDb = tracer.startSpan('frame.handle') as unknown as Span;
   const db = tracer.startSpan('pg.query:SELECT', { attributes: { 'db.system.name': 'postgresql' } }) as unknown as Span;
-  const live = startLiveCall({ callSid: 'CAbench', businessId: 1 }, ROOT_CONTEXT);
+  const live = startLiveCall({ callSid: 'CAbench', tenantId: 1 }, ROOT_CONTEXT);
   const n = options.quick ? 200_000 : 2_000_000;
   const onStartNs = {
     nonDbOutsideCall: round(nsPerCall(() => probe.onStart(nonDb, ROOT_CONTEXT), n)),
@@ -56,7 +56,7 @@ export async function benchGuardOverhead(
   };
   const loop = async (mode: GuardMode, inLiveCall: boolean): Promise<number> => {
     guard.setMode(mode);
-    const call = inLiveCall ? startLiveCall({ callSid: 'CAloop', businessId: 1 }) : undefined;
+    const call = inLiveCall ? startLiveCall({ callSid: 'CAloop', tenantId: 1 }) : undefined;
     const start = process.hrtime.bigint();
     for (let i = 0; i < queries; i += 1) {
       if (call) await call.run(() => knex.raw('select 1'));

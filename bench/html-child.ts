@@ -1,8 +1,8 @@
 // Runs `check` then writes its HTML report, in a process of its own, and
 // prints { checkSeconds, reportSeconds, bytes, callsDrawn, ... } as JSON.
-import { checkTraces } from '../src/telemetry/check/check-traces.js';
-import { checkVerdict } from '../src/telemetry/check/format.js';
-import { writeHtmlReport } from '../src/telemetry/check/write-html-report.js';
+import { checkTraces } from '../src/check/check-traces.js';
+import { checkVerdict } from '../src/check/format.js';
+import { writeHtmlReport } from '../src/check/write-html-report.js';
 
 const [input, output] = process.argv.slice(2) as [string, string];
 const start = process.hrtime.bigint();

@@ -4,7 +4,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { startTelemetry } from '../src/telemetry/sdk.js';
+import { startTelemetry } from '../src/sdk/node-sdk.js';
 
 // tsx turns source maps on; stack capture (the guard's violation path) would
 // pay for mapping that a built server does not.
@@ -17,16 +17,16 @@ const quick = values.quick ?? false;
 const { CallSpanCollector, benchCalls } = await import('./calls.js');
 const collector = new CallSpanCollector();
 const telemetry = startTelemetry({ serviceName: 'live-call-guard-bench', guard: { mode: 'report' }, env: {}, spanProcessors: [collector] });
-const { openDatabase } = await import('../src/db/database.js');
+const { openDatabase } = await import('../reference/db/database.js');
 const { benchGuardOverhead } = await import('./guard-overhead.js');
 const { benchCheckThroughput } = await import('./check-throughput.js');
 const { benchHtmlReport } = await import('./html-report.js');
 const { benchCapacity, capacityMarkdown } = await import('./capacity/run-capacity.js');
 const { benchCallPath, callPathMarkdown } = await import('./call-path.js');
 const { latencyChart } = await import('./chart.js');
-const { migrate } = await import('../src/db/migrate.js');
+const { migrate } = await import('../reference/db/migrate.js');
 const { migrateLayer } = await import('../src/index.js');
-const { seedDemoData } = await import('../src/db/seed.js');
+const { seedDemoData } = await import('../reference/db/seed.js');
 
 const database = await openDatabase({
   databaseUrl: process.env.DATABASE_URL,

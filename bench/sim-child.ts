@@ -1,6 +1,6 @@
 // The simulator in a process of its own, so that its work does not load the
 // server's event loop. Prints the summary (without the per-call list) as JSON.
-import { simulate, type Scenario } from '../src/sim/simulate.js';
+import { simulate, type Scenario } from '../reference/sim/simulate.js';
 
 const [url, calls, durationMs, scenario] = process.argv.slice(2) as [string, string, string, Scenario];
 const { results, ...summary } = await simulate({

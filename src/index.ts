@@ -20,8 +20,8 @@ export { Flusher } from './buffer/flusher.js';
 export type { FlusherEvents, FlusherOptions, FlusherStats, FlushOutcome, RecoveryReport } from './buffer/flusher.js';
 export type { FlushedStatement, FlushResult } from './buffer/flush-transaction.js';
 export type { DeadLetter } from './buffer/dead-letter.js';
-export { createLogger } from './telemetry/logger.js';
-export type { Logger, LoggerOptions } from './telemetry/logger.js';
+export { createLogger } from './logger.js';
+export type { Logger, LoggerOptions } from './logger.js';
 export { DEFAULTS, FSYNC_POLICIES, GUARD_MODES } from './defaults.js';
 export type { FsyncPolicy, GuardMode } from './defaults.js';
 export {

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 
-/** Every problem as `path message`, joined by `; ` (e.g. `businessId must be a positive integer`). */
+/** Every problem as `path message`, joined by `; ` (e.g. `tenantId must be a positive integer`). */
 export function describeZodError(error: z.ZodError, prefix = ''): string {
   return error.issues
     .map((issue) => {

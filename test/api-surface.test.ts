@@ -8,7 +8,7 @@ const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.
 
 describe('the public API', () => {
   it('package.json exports these subpaths and no other', () => {
-    expect(Object.keys(manifest.exports).sort()).toEqual(['.', './check', './guard', './package.json', './sdk', './twilio']);
+    expect(Object.keys(manifest.exports).sort()).toEqual(['.', './check', './guard', './package.json', './sdk', './testing', './twilio']);
   });
 
   it('live-call-guard (src/index.ts)', async () => {
@@ -44,8 +44,8 @@ describe('the public API', () => {
     ]);
   });
 
-  it('live-call-guard/guard (src/guard.ts)', async () => {
-    expect(Object.keys(await import('../src/guard.js')).sort()).toEqual([
+  it('live-call-guard/guard (src/guard/index.ts)', async () => {
+    expect(Object.keys(await import('../src/guard/index.js')).sort()).toEqual([
       'Attributes',
       'CallDbReport',
       'Events',
@@ -68,46 +68,51 @@ describe('the public API', () => {
     ]);
   });
 
-  it('live-call-guard/sdk (src/sdk.ts)', async () => {
-    expect(Object.keys(await import('../src/sdk.js')).sort()).toEqual([
+  it('live-call-guard/sdk (src/sdk/index.ts)', async () => {
+    expect(Object.keys(await import('../src/sdk/index.js')).sort()).toEqual([
       'activeTelemetry',
       'startTelemetry',
     ]);
   });
 
-  it('live-call-guard/check (src/check.ts)', async () => {
-    expect(Object.keys(await import('../src/check.js')).sort()).toEqual([
+  it('live-call-guard/check (src/check/index.ts)', async () => {
+    expect(Object.keys(await import('../src/check/index.js')).sort()).toEqual([
       'checkExitCode',
       'checkTraces',
       'checkVerdict',
-      'expectNoLiveCallDbAccess',
-      'findLiveCallDbAccess',
       'formatJson',
       'formatText',
     ]);
   });
 
-  it('live-call-guard/twilio (src/twilio.ts)', async () => {
-    expect(Object.keys(await import('../src/twilio.js')).sort()).toEqual([
+  it('live-call-guard/twilio (src/twilio/index.ts)', async () => {
+    expect(Object.keys(await import('../src/twilio/index.js')).sort()).toEqual([
       'CloseCodes',
       'DEFAULT_LIMITS',
-      'FRAME_BYTES',
-      'SAMPLE_RATE',
-      'TwilioStreamClient',
       'busyTwiml',
       'createStreamToken',
-      'decodeSample',
-      'encodeSample',
       'isValidTwilioSignature',
       'mediaStream',
       'mediaStreamUrl',
       'parseInboundMessage',
-      'parseStreamTwiml',
-      'rmsLevel',
       'streamTwiml',
-      'tones',
       'twilioUpgradeVerifier',
       'verifyStreamToken',
+    ]);
+  });
+
+  it('live-call-guard/testing (src/testing/index.ts)', async () => {
+    expect(Object.keys(await import('../src/testing/index.js')).sort()).toEqual([
+      'FRAME_BYTES',
+      'SAMPLE_RATE',
+      'TwilioStreamClient',
+      'decodeSample',
+      'encodeSample',
+      'expectNoLiveCallDbAccess',
+      'findLiveCallDbAccess',
+      'parseStreamTwiml',
+      'rmsLevel',
+      'tones',
     ]);
   });
 });

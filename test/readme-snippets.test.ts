@@ -10,10 +10,11 @@ const DIR = path.join(ROOT, '.data', 'readme-snippets');
 /** The package's entry points, as the snippets import them, mapped to the sources. */
 const ENTRIES: Record<string, string> = {
   'live-call-guard': 'src/index.js',
-  'live-call-guard/guard': 'src/guard.js',
-  'live-call-guard/sdk': 'src/sdk.js',
-  'live-call-guard/check': 'src/check.js',
-  'live-call-guard/twilio': 'src/twilio.js',
+  'live-call-guard/guard': 'src/guard/index.js',
+  'live-call-guard/sdk': 'src/sdk/index.js',
+  'live-call-guard/check': 'src/check/index.js',
+  'live-call-guard/twilio': 'src/twilio/index.js',
+  'live-call-guard/testing': 'src/testing/index.js',
 };
 
 /** Every ```ts block of the README, with the file name its first line gives (`// file: name.ts`). */

@@ -12,8 +12,8 @@
 // incoming media is recognised by one byte and never parsed.
 import http from 'node:http';
 import WebSocket from 'ws';
-import { DEMO_CALLERS, DEMO_NUMBERS } from '../../src/db/seed.js';
-import { parseStreamTwiml } from '../../src/sim/twiml.js';
+import { DEMO_CALLERS, DEMO_NUMBERS } from '../../reference/db/seed.js';
+import { parseStreamTwiml } from '../../src/testing/twiml.js';
 import type { ClientMessage, LevelReport, LevelRequest } from './protocol.js';
 
 const FRAME_MS = 20;

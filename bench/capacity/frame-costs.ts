@@ -3,8 +3,8 @@
 // one by one.   node --import tsx bench/capacity/frame-costs.ts
 import { context, ROOT_CONTEXT, createContextKey } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { inboundMessage, isPlainMediaMessage, mediaMessage } from '../../src/app/twilio-messages.js';
-import { VoiceActivityDetector } from '../../src/app/reference/voice-activity.js';
+import { inboundMessage, isPlainMediaMessage, mediaMessage } from '../../src/twilio/twilio-messages.js';
+import { VoiceActivityDetector } from '../../reference/voice-activity.js';
 import { nsPerCall } from '../measure.js';
 context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
 const payload = Buffer.from(Array.from({ length: 160 }, (_, i) => (i % 2 === 0 ? 0xfe : 0x7e))).toString('base64');

@@ -4,7 +4,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { openDatabase } from '../../src/db/database.js';
+import { openDatabase } from '../../reference/db/database.js';
 import { benchCapacity, capacityMarkdown } from './run-capacity.js';
 
 const { values } = parseArgs({

@@ -151,7 +151,7 @@ async function startOurs(databaseUrl: string, journalDir: string, inspect = fals
   });
   const child = spawnNode(
     'our server',
-    [...(inspect ? ['--inspect=127.0.0.1:0'] : []), 'bin/live-call-guard.js', 'serve', ...(workers > 1 ? ['--workers', String(workers)] : [])],
+    [...(inspect ? ['--inspect=127.0.0.1:0'] : []), '--import', 'tsx', 'reference/main.ts', 'serve', ...(workers > 1 ? ['--workers', String(workers)] : [])],
     env,
   );
   const inspector = inspect ? child.waitForLine(/Debugger listening on (ws:\/\/\S+)/) : undefined;

@@ -1,5 +1,6 @@
 import type { EnqueuedWrite } from '../../src/index.js';
-import { tones, type Agent, type AgentCall, type AgentSession } from '../../src/twilio.js';
+import type { Agent, AgentCall, AgentSession } from '../../src/twilio/index.js';
+import { tones } from '../../src/testing/index.js';
 import type { MenuItem, OrderContext } from './context.js';
 import type { OrderLineWrites } from './operations.js';
 

@@ -1,7 +1,7 @@
 // Runs the order line: `DATABASE_URL=postgres://… node --import tsx examples/order-line/main.ts`.
 // The OpenTelemetry SDK (with the guard) starts before anything loads pg.
-import { GUARD_MODES, type GuardMode } from '../../src/guard.js';
-import { startTelemetry } from '../../src/sdk.js';
+import { GUARD_MODES, type GuardMode } from '../../src/guard/index.js';
+import { startTelemetry } from '../../src/sdk/index.js';
 
 const mode = (process.env.LIVE_CALL_GUARD ?? 'report') as GuardMode;
 if (!GUARD_MODES.includes(mode)) throw new TypeError(`LIVE_CALL_GUARD must be one of ${GUARD_MODES.join(', ')} (received ${mode})`);

@@ -5,7 +5,7 @@ import expressWs from 'express-ws';
 import knexFactory, { type Knex } from 'knex';
 import { z } from 'zod';
 import { createLogger, Flusher, Journal, type Logger } from '../../src/index.js';
-import { isValidTwilioSignature, mediaStream, streamTwiml, twilioUpgradeVerifier, type MediaStreamHandler } from '../../src/twilio.js';
+import { isValidTwilioSignature, mediaStream, streamTwiml, twilioUpgradeVerifier, type MediaStreamHandler } from '../../src/twilio/index.js';
 import { orderLineAgent, type OrderLineAgent } from './agent.js';
 import { orderLineApp } from './app.js';
 import { migrateOrderLine } from './migrations.js';

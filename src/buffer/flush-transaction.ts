@@ -1,8 +1,8 @@
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Knex } from 'knex';
 import { DEFAULTS } from '../defaults.js';
-import { Attributes, Events, INSTRUMENTATION_NAME, SpanNames } from '../telemetry/attributes.js';
-import type { Logger } from '../telemetry/logger.js';
+import { Attributes, Events, INSTRUMENTATION_NAME, SpanNames } from '../guard/attributes.js';
+import type { Logger } from '../logger.js';
 import { planFlush, statementsOf, type PlannedStatement } from './flush-plan.js';
 import { runStatement } from './flush-statements.js';
 import type { CallHeader } from './journal-format.js';
@@ -66,7 +66,7 @@ export async function flush(knex: Knex, buffer: WriteBuffer, options: FlushOptio
   const { call } = buffer;
   const plan = planFlush(buffer.writes(), buffer.operations);
   const timeoutMs = options.statementTimeoutMs ?? DEFAULTS.flushStatementTimeoutMs;
-  const attributes = { [Attributes.CALL_SID]: call.callSid, [Attributes.BUSINESS_ID]: String(call.tenantId), [Attributes.CALL_WRITES]: buffer.size };
+  const attributes = { [Attributes.CALL_SID]: call.callSid, [Attributes.TENANT_ID]: String(call.tenantId), [Attributes.CALL_WRITES]: buffer.size };
   const result = await tracer.startActiveSpan(SpanNames.FLUSH, { attributes }, async (span) => {
     try {
       if (plan.length === 0) return { callSid: call.callSid, writes: 0, statements: [], conflicts: [] };

@@ -5,7 +5,7 @@ import type { Knex } from 'knex';
 import { DEFAULTS } from '../defaults.js';
 import { settlesWithin } from '../settles-within.js';
 import { ConfigError } from '../errors.js';
-import { createLogger, type Logger } from '../telemetry/logger.js';
+import { createLogger, type Logger } from '../logger.js';
 import { countDeadLetters, describeError, writeDeadLetter } from './dead-letter.js';
 import { flush } from './flush-transaction.js';
 import type { Journal } from './journal.js';

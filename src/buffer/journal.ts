@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { metrics, type Counter } from '@opentelemetry/api';
-import type { Logger } from '../telemetry/logger.js';
+import type { Logger } from '../logger.js';
 import { DEFAULTS, FSYNC_POLICIES, type FsyncPolicy } from '../defaults.js';
 import { ConfigError, JournalError } from '../errors.js';
 import { CallJournal, type JournalHost } from './call-journal.js';

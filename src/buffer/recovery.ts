@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { JournalError } from '../errors.js';
 import type { Journal } from './journal.js';
-import type { Logger } from '../telemetry/logger.js';
+import type { Logger } from '../logger.js';
 import { describeError, writeDeadLetter } from './dead-letter.js';
 import type { FlushOutcome, RecoveryReport } from './flush-outcome.js';
 import { encodeCallSid, freeJournalPath, JOURNAL_SUFFIX, parseJournal, parseJournalFileName } from './journal-format.js';

@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
-import { checkTraces, type CheckResult } from '../telemetry/check/check-traces.js';
-import { checkVerdict, formatJson, formatText } from '../telemetry/check/format.js';
-import { writeHtmlReport } from '../telemetry/check/write-html-report.js';
+import { checkTraces, type CheckResult } from '../check/check-traces.js';
+import { checkVerdict, formatJson, formatText } from '../check/format.js';
+import { writeHtmlReport } from '../check/write-html-report.js';
 import type { CliIo } from './io.js';
 import { CHECK_USAGE } from './usage.js';
 

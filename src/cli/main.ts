@@ -6,22 +6,19 @@ export type { CliIo } from './io.js';
 
 /**
  * The `live-call-guard` command line. Returns the exit code; only the bin
- * sets it. Errors print as one line naming what was wrong. Each command's
- * module is loaded only when it runs: `check` needs none of the reference
- * app's dependencies, and `--help`/`--version` load nothing.
+ * sets it. Errors print as one line naming what was wrong. The command's
+ * module is loaded only when it runs: `--help`/`--version` load nothing.
  */
 export async function main(argv: string[], io: CliIo = process): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
-      case 'serve':
       case 'check':
-      case 'simulate':
         if (asksForHelp(rest)) {
           io.stdout.write(COMMAND_USAGE[command]);
           return 0;
         }
-        return await run(command, rest, io);
+        return await (await import('./check-command.js')).checkCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -39,17 +36,6 @@ export async function main(argv: string[], io: CliIo = process): Promise<number>
   } catch (error) {
     io.stderr.write(`live-call-guard: ${oneLine(error)}\n`);
     return 1;
-  }
-}
-
-async function run(command: keyof typeof COMMAND_USAGE, args: string[], io: CliIo): Promise<number> {
-  switch (command) {
-    case 'serve':
-      return (await import('./serve-command.js')).serveCommand(args, io);
-    case 'check':
-      return (await import('./check-command.js')).checkCommand(args, io);
-    case 'simulate':
-      return (await import('./simulate-command.js')).simulateCommand(args, io);
   }
 }
 

@@ -2,7 +2,7 @@ import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Knex } from 'knex';
 import { CallContextLoadError, ConfigError, StreamReplayError, UnknownTenantError } from '../errors.js';
 import { DEFAULTS } from '../defaults.js';
-import { Attributes, INSTRUMENTATION_NAME, SpanNames } from '../telemetry/attributes.js';
+import { Attributes, INSTRUMENTATION_NAME, SpanNames } from '../guard/attributes.js';
 import { STREAM_CLAIMS_TABLE } from './stream-claims.js';
 import type { CallContextSpec, StartOfCall } from './call-context-spec.js';
 import { deepFreeze } from './deep-freeze.js';
@@ -52,7 +52,7 @@ export async function loadContext<TTenant, TContext>(
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
     throw new ConfigError(`loadContext timeoutMs must be a positive integer (received ${JSON.stringify(timeoutMs)})`);
   }
-  const attributes = { [Attributes.CALL_SID]: start.callSid, [Attributes.BUSINESS_ID]: String(start.tenantId) };
+  const attributes = { [Attributes.CALL_SID]: start.callSid, [Attributes.TENANT_ID]: String(start.tenantId) };
   return tracer.startActiveSpan(SpanNames.LOAD_CONTEXT, { attributes }, async (span) => {
     try {
       let appQuery: Knex.QueryBuilder | Knex.Raw;

@@ -2,52 +2,73 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const SRC = path.resolve(import.meta.dirname, '../../src');
+const ROOT = path.resolve(import.meta.dirname, '../..');
 
-/** The documented entry points: all the reference app may import of the layer. */
-const ENTRIES = ['index.ts', 'guard.ts', 'sdk.ts', 'check.ts', 'twilio.ts'];
+/** The layer's public entry points: all the reference app and the example may import of it. */
+const ENTRIES = ['src/index.ts', 'src/guard/index.ts', 'src/sdk/index.ts', 'src/check/index.ts', 'src/twilio/index.ts', 'src/testing/index.ts'];
 
-/** The reference app (the receptionist, its server, CLI, simulator, database): never imported by the layer. */
-const REFERENCE = [/^app\/reference\//, /^db\//, /^cli\//, /^config\.ts$/, /^register\.ts$/, /^sim\/(simulate|verify-simulation|percentile)\.ts$/];
-
-function sourceFiles(dir = SRC): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) return sourceFiles(full);
-    return entry.name.endsWith('.ts') ? [path.relative(SRC, full)] : [];
+function sourceFiles(dir: string): string[] {
+  return fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((entry) => {
+    const file = path.join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(file);
+    return entry.name.endsWith('.ts') ? [file] : [];
   });
 }
 
-/** The project files a source file imports (relative specifiers, resolved to .ts under src/). */
+/** What a source file imports, type-only imports included: project files (relative specifiers, resolved to .ts). */
 function importsOf(file: string): string[] {
-  const text = fs.readFileSync(path.join(SRC, file), 'utf8');
+  const text = fs.readFileSync(path.join(ROOT, file), 'utf8');
   const specifiers = [
-    ...text.matchAll(/(?:import|export)\s[^'"]*?from\s+['"](\.[^'"]+)['"]|import\s*\(?\s*['"](\.[^'"]+)['"]/g),
+    ...text.matchAll(/(?:import|export)\s[^'";]*?from\s+['"](\.[^'"]+)['"]|import\s*\(?\s*['"](\.[^'"]+)['"]/g),
   ].map((m) => m[1] ?? m[2]!);
-  return specifiers.map((specifier) => path.relative(SRC, path.resolve(SRC, path.dirname(file), specifier)).replace(/\.js$/, '.ts'));
+  return specifiers.map((specifier) => path.join(path.dirname(file), specifier).replace(/\.js$/, '.ts'));
 }
 
-const isReference = (file: string) => REFERENCE.some((pattern) => pattern.test(file));
+/** Import cycles among `files` (each as the path around it), type-only imports included. */
+function cycles(files: string[]): string[][] {
+  const graph = new Map(files.map((file) => [file, importsOf(file).filter((target) => target !== file)]));
+  const found: string[][] = [];
+  const state = new Map<string, 'open' | 'done'>();
+  const stack: string[] = [];
+  const visit = (file: string): void => {
+    state.set(file, 'open');
+    stack.push(file);
+    for (const next of graph.get(file) ?? []) {
+      if (state.get(next) === 'open') found.push([...stack.slice(stack.indexOf(next)), next]);
+      else if (!state.has(next)) visit(next);
+    }
+    stack.pop();
+    state.set(file, 'done');
+  };
+  for (const file of files) if (!state.has(file)) visit(file);
+  return found;
+}
 
-describe('the layer and the reference app', () => {
-  const files = sourceFiles();
+describe('the house: layer (src/) | reference app (reference/) | example (examples/)', () => {
+  const layer = sourceFiles('src');
+  const apps = [...sourceFiles('reference'), ...sourceFiles('examples')];
 
   it('sees the sources', () => {
-    expect(files.filter(isReference).length).toBeGreaterThan(10);
-    expect(files.filter((file) => !isReference(file)).length).toBeGreaterThan(20);
+    expect(layer.length).toBeGreaterThan(40);
+    expect(apps.length).toBeGreaterThan(20);
+    for (const entry of ENTRIES) expect(layer).toContain(entry);
   });
 
-  it('the layer never imports the reference app', () => {
-    const offending = files
-      .filter((file) => !isReference(file))
-      .flatMap((file) => importsOf(file).filter(isReference).map((target) => `${file} → ${target}`));
+  it('the layer imports nothing outside src/', () => {
+    const offending = layer.flatMap((file) => importsOf(file).filter((target) => !target.startsWith('src/')).map((target) => `${file} → ${target}`));
     expect(offending).toEqual([]);
   });
 
-  it('the reference app imports the layer only through its public entry points', () => {
-    const offending = files
-      .filter((file) => file.startsWith('app/reference/'))
-      .flatMap((file) => importsOf(file).filter((target) => !isReference(target) && !ENTRIES.includes(target)).map((target) => `${file} → ${target}`));
+  it('the reference app and the example import the layer only through its public entry points', () => {
+    const offending = apps.flatMap((file) =>
+      importsOf(file)
+        .filter((target) => target.startsWith('src/') && !ENTRIES.includes(target))
+        .map((target) => `${file} → ${target}`),
+    );
     expect(offending).toEqual([]);
+  });
+
+  it('no import cycle in the layer, type-only imports included', () => {
+    expect(cycles(layer).map((cycle) => cycle.join(' → '))).toEqual([]);
   });
 });

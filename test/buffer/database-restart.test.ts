@@ -9,10 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Flusher } from '../../src/buffer/flusher.js';
 import { Journal } from '../../src/buffer/journal.js';
 import { ReceptionistBuffer } from '../helpers/receptionist-buffer.js';
-import { receptionistWrites } from '../../src/app/reference/operations.js';
-import { EmbeddedPostgres } from '../../src/db/embedded-postgres.js';
-import { createKnex } from '../../src/db/knex.js';
-import { migrate } from '../../src/db/migrate.js';
+import { receptionistWrites } from '../../reference/operations.js';
+import { EmbeddedPostgres } from '../../reference/db/embedded-postgres.js';
+import { createKnex } from '../../reference/db/knex.js';
+import { migrate } from '../../reference/db/migrate.js';
 import { isAlive } from '../helpers/processes.js';
 import { insertTenants, type Tenants } from './fixture-data.js';
 

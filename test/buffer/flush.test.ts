@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flush, type FlushResult } from '../../src/buffer/flush-transaction.js';
 import { ReceptionistBuffer } from '../helpers/receptionist-buffer.js';
-import { createKnex } from '../../src/db/knex.js';
+import { createKnex } from '../../reference/db/knex.js';
 import { TenantMismatchError } from '../../src/errors.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { startPgWireCounter, type PgWireCounter } from '../helpers/pg-wire-counter.js';
@@ -63,7 +63,7 @@ describe('flush', () => {
     const flushSpan = spanExporter()
       .getFinishedSpans()
       .find((span) => span.name === 'call.flush' && span.spanContext().traceId === traceId)!;
-    expect(flushSpan.attributes).toMatchObject({ 'call.sid': 'CA_FLUSH_1', 'business.id': String(t.a), 'call.writes': 7 });
+    expect(flushSpan.attributes).toMatchObject({ 'call.sid': 'CA_FLUSH_1', 'tenant.id': String(t.a), 'call.writes': 7 });
     const queries = pgSpans(traceId).filter((span) => !span.name.includes('connect'));
     expect(queries).toHaveLength(6);
     expect(queries.every((span) => span.parentSpanContext?.spanId === flushSpan.spanContext().spanId)).toBe(true);

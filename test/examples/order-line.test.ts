@@ -12,9 +12,8 @@ import { migrateOrderLine, ORDER_LINE_MIGRATIONS_TABLE, orderLineMigrations } fr
 import type { OrderLineWrites } from '../../examples/order-line/operations.js';
 import { seedShop } from '../../examples/order-line/seed.js';
 import { startOrderLine, type OrderLineServer } from '../../examples/order-line/server.js';
-import { expectNoLiveCallDbAccess } from '../../src/check.js';
+import { expectNoLiveCallDbAccess, parseStreamTwiml, TwilioStreamClient } from '../../src/testing/index.js';
 import { LAYER_MIGRATIONS_TABLE, WriteBuffer } from '../../src/index.js';
-import { parseStreamTwiml, TwilioStreamClient } from '../../src/twilio.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { startPgWireCounter, type PgWireCounter, type WireStatement } from '../helpers/pg-wire-counter.js';
 import { spanExporter } from '../helpers/spans.js';
@@ -159,7 +158,7 @@ describe('examples/order-line: an app with its own schema on the public API, end
 
   it('imports only the public entry points and its own npm dependencies', async () => {
     const dir = path.resolve('examples/order-line');
-    const allowed = new Set(['knex', 'express', 'express-ws', 'zod', 'pino', ...['index', 'twilio', 'guard', 'sdk', 'check'].map((entry) => `../../src/${entry}.js`)]);
+    const allowed = new Set(['knex', 'express', 'express-ws', 'zod', 'pino', '../../src/index.js', ...['twilio', 'guard', 'sdk', 'check', 'testing'].map((entry) => `../../src/${entry}/index.js`)]);
     for (const file of (await fs.readdir(dir)).filter((name) => name.endsWith('.ts'))) {
       const source = await fs.readFile(path.join(dir, file), 'utf8');
       const specifiers = [...source.matchAll(/(?:from|import\()\s*'([^']+)'/g)].map((match) => match[1]!);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { inject } from 'vitest';
-import { createKnex } from '../../src/db/knex.js';
+import { createKnex } from '../../reference/db/knex.js';
 import { databaseUrl, testDatabaseName } from './database-names.js';
 
 export interface TestDatabase {

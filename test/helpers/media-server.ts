@@ -2,10 +2,10 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import { serve, type RunningServer, type ServeOptions } from '../../src/app/reference/serve.js';
-import { loadConfig } from '../../src/config.js';
-import { parseStreamTwiml, type StreamInstruction } from '../../src/sim/twiml.js';
-import { TwilioStreamClient, type StreamClientOptions } from '../../src/sim/twilio-stream-client.js';
+import { serve, type RunningServer, type ServeOptions } from '../../reference/serve.js';
+import { loadConfig } from '../../reference/config.js';
+import { parseStreamTwiml, type StreamInstruction } from '../../src/testing/twiml.js';
+import { TwilioStreamClient, type StreamClientOptions } from '../../src/testing/twilio-stream-client.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 export interface TestMediaServer {

@@ -6,6 +6,9 @@ import { createInterface } from 'node:readline';
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
 
+/** node arguments that run the reference app's command line from source (what `npm start` does). */
+export const RECEPTIONIST = ['--import', 'tsx', 'reference/main.ts'];
+
 export interface Spawned {
   readonly child: ChildProcess;
   /** Everything written to stdout and stderr so far. */
@@ -51,7 +54,7 @@ export function spawnNode(args: string[], env: NodeJS.ProcessEnv = process.env):
   };
 }
 
-export { isAlive } from '../../src/db/embedded-postgres.js';
+export { isAlive } from '../../reference/db/process-alive.js';
 
 /** The pid in a cluster's postmaster.pid, if the file is there. */
 export async function postmasterPid(clusterDir: string): Promise<number | undefined> {

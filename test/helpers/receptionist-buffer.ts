@@ -1,6 +1,6 @@
 import type { Journal, JournalError, TenantId } from '../../src/index.js';
 import { WriteBuffer } from '../../src/index.js';
-import { receptionistWrites, type FinalCallStatus, type LeadFields, type ReceptionistWrites } from '../../src/app/reference/operations.js';
+import { receptionistWrites, type FinalCallStatus, type LeadFields, type ReceptionistWrites } from '../../reference/operations.js';
 
 export interface ReceptionistBufferOptions {
   callSid: string;

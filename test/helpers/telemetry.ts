@@ -1,8 +1,8 @@
 import type { Attributes, Context, Link, SpanKind } from '@opentelemetry/api';
 import { AggregationTemporality, MetricReader } from '@opentelemetry/sdk-metrics';
 import { AlwaysOnSampler, type Sampler, type SamplingResult } from '@opentelemetry/sdk-trace';
-import type { LiveCallGuardProcessor } from '../../src/telemetry/live-call-guard-processor.js';
-import type { Telemetry } from '../../src/telemetry/sdk.js';
+import type { LiveCallGuardProcessor } from '../../src/guard/live-call-guard-processor.js';
+import type { Telemetry } from '../../src/sdk/node-sdk.js';
 
 /** A sampler whose decisions tests can switch (always on, always off, a ratio...). */
 export class SwitchableSampler implements Sampler {
@@ -24,6 +24,18 @@ export class TestMetricReader extends MetricReader {
   }
 
   /** The current value of a counter, summed over data points matching `attributes`. */
+  /** The attribute keys of every data point of metric `name`. */
+  async attributeKeysOf(name: string): Promise<string[]> {
+    const { resourceMetrics } = await this.collect();
+    const keys = new Set<string>();
+    for (const scope of resourceMetrics.scopeMetrics) {
+      for (const metric of scope.metrics) {
+        if (metric.descriptor.name === name) for (const point of metric.dataPoints) for (const key of Object.keys(point.attributes)) keys.add(key);
+      }
+    }
+    return [...keys].sort();
+  }
+
   async counterValue(name: string, attributes: Record<string, string> = {}): Promise<number> {
     const { resourceMetrics } = await this.collect();
     let total = 0;

@@ -1,9 +1,10 @@
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { createDatabaseIfMissing } from '../../src/db/database.js';
-import { EmbeddedPostgres, isAlive } from '../../src/db/embedded-postgres.js';
-import { createKnex } from '../../src/db/knex.js';
-import { migrate } from '../../src/db/migrate.js';
+import { createDatabaseIfMissing } from '../../reference/db/database.js';
+import { EmbeddedPostgres } from '../../reference/db/embedded-postgres.js';
+import { isAlive } from '../../reference/db/process-alive.js';
+import { createKnex } from '../../reference/db/knex.js';
+import { migrate } from '../../reference/db/migrate.js';
 import { migrateLayer } from '../../src/context/stream-claims.js';
 import { databaseUrl, runIdOf, TEST_DATABASE_PREFIX, testDatabaseName } from '../helpers/database-names.js';
 

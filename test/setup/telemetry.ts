@@ -1,6 +1,6 @@
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import { afterAll } from 'vitest';
-import { startTelemetry } from '../../src/telemetry/sdk.js';
+import { startTelemetry } from '../../src/sdk/node-sdk.js';
 import { TEST_SPAN_EXPORTER } from '../helpers/spans.js';
 import { SwitchableSampler, TEST_TELEMETRY, TestMetricReader, type TestTelemetry } from '../helpers/telemetry.js';
 

@@ -18,7 +18,8 @@ const { default: express } = await import('express');
 const { default: expressWs } = await import('express-ws');
 const { defineCallApp, defineWrite, migrateLayer, Flusher, Journal, createLogger, ErrorCodes } = await import('live-call-guard');
 const { GUARD_MODES, getLiveCall } = await import('live-call-guard/guard');
-const { mediaStream, TwilioStreamClient, streamTwiml, parseStreamTwiml } = await import('live-call-guard/twilio');
+const { mediaStream, streamTwiml } = await import('live-call-guard/twilio');
+const { TwilioStreamClient, parseStreamTwiml } = await import('live-call-guard/testing');
 const { checkTraces, checkVerdict } = await import('live-call-guard/check');
 
 const knex = knexFactory({ client: 'pg', connection: process.env.DATABASE_URL, version: '18', pool: { min: 0, max: 2 } });

@@ -1,0 +1,13 @@
+/**
+ * Loaded with `node --import` (or first by the bin) so that the OpenTelemetry
+ * SDK is running before `pg` is loaded: instrumentation-pg patches it on load.
+ * Invalid configuration throws here, before anything else starts.
+ */
+import { register } from 'node:module';
+
+register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
+const { loadConfig } = await import('./config.js');
+const { createLogger } = await import('../src/index.js');
+const { startTelemetry } = await import('../src/sdk/index.js');
+const config = loadConfig();
+startTelemetry({ guard: { mode: config.guardMode, logger: createLogger({ level: config.logLevel }) } });

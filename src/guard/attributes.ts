@@ -1,0 +1,57 @@
+/** The span contract: names of spans, attributes, events and metrics (DESIGN.md). */
+export const SpanNames = {
+  MEDIA_STREAM: 'media_stream',
+  LOAD_CONTEXT: 'call.load_context',
+  LIVE_CALL: 'in_live_call',
+  FLUSH: 'call.flush',
+} as const;
+
+export const Attributes = {
+  LIVE_CALL: 'live_call',
+  LIVE_CALL_ID: 'live_call.id',
+  VIOLATION: 'live_call.violation',
+  ALLOWED: 'live_call.allowed',
+  /** On a violation event: the query was rejected. */
+  BLOCKED: 'live_call.blocked',
+  /** On a violation event: the span id of the offending database span. */
+  VIOLATING_SPAN_ID: 'live_call.span_id',
+  ALLOWED_REASON: 'live_call.allowed_reason',
+  /** On a database span: a statement that set up a connection opened during a call (not a violation). */
+  CONNECTION_SETUP: 'live_call.connection_setup',
+  CALL_SID: 'call.sid',
+  STREAM_SID: 'call.stream_sid',
+  /** The call's tenant, always a string. On spans only: never a metric attribute (one series per tenant). */
+  TENANT_ID: 'tenant.id',
+  DIRECTION: 'call.direction',
+  /** On media_stream: statements the load phase ran past the one it may run (see MediaSession.checkLoadPhase). */
+  LOAD_EXTRA_STATEMENTS: 'call.db.load_extra_statements',
+  /** On call.flush: operations buffered. */
+  CALL_WRITES: 'call.writes',
+  /** On call.flush: inserted rows another constraint rejected, resolved by their conflict policy. */
+  CALL_FLUSH_CONFLICTS: 'call.flush.conflicts',
+  /** On call.flush: statements between BEGIN and COMMIT. */
+  CALL_FLUSH_STATEMENTS: 'call.flush.statements',
+  QUERIES_LOAD: 'call.db.queries.load',
+  QUERIES_LIVE: 'call.db.queries.live',
+  QUERIES_FLUSH: 'call.db.queries.flush',
+  COMMITS_LOAD: 'call.db.commits.load',
+  COMMITS_LIVE: 'call.db.commits.live',
+  COMMITS_FLUSH: 'call.db.commits.flush',
+  DB_TIME_MS: 'call.db.time_ms',
+  CODE_STACKTRACE: 'code.stacktrace',
+  DB_QUERY_TEXT: 'db.query.text',
+} as const;
+
+export const Events = {
+  DB_VIOLATION: 'live_call.db_violation',
+  DB_ALLOWED: 'live_call.db_allowed',
+  /** On call.flush: a write conflicted (attributes: the operation and the idempotency key). */
+  WRITE_CONFLICT: 'live_call.write_conflict',
+} as const;
+
+export const Metrics = {
+  VIOLATIONS: 'live_call.db.violations',
+} as const;
+
+/** Tracer and meter name of this library. */
+export const INSTRUMENTATION_NAME = 'live-call-guard';

@@ -1,0 +1,72 @@
+import { createContextKey, type Context, type Span } from '@opentelemetry/api';
+
+/** Where in a call a query ran. `other`: under the call, outside the three phases. */
+export type CallPhase = 'load' | 'live' | 'flush' | 'other';
+
+/** Identifies the call a live scope belongs to. */
+export interface LiveCallInfo {
+  callSid: string;
+  /** The call's tenant, as the app names it. */
+  tenantId: string | number;
+}
+
+/**
+ * A live call: while code runs in its context, any database query is a
+ * violation (reported or blocked by the LiveCallGuardProcessor).
+ */
+export interface LiveCall extends Readonly<LiveCallInfo> {
+  /** The `in_live_call` span. */
+  readonly span: Span;
+  /** The context to run live code in: the span active, the live key set. */
+  readonly context: Context;
+  /** Runs `fn` in the live call. Call it inside each event listener (e.g. each WebSocket message). */
+  run<T>(fn: () => T): T;
+  /** Ends the `in_live_call` span. Idempotent. */
+  end(): void;
+}
+
+/** What counts a call's statements (CallDbReport). */
+export interface StatementRecorder {
+  record(phase: CallPhase, durationMs: number, statement?: string): void;
+}
+
+/**
+ * Everything the guard needs to know about the call a context belongs to,
+ * under ONE context key: a span outside any call costs the guard a single
+ * lookup.
+ */
+export interface CallScope {
+  /** Set inside a live call. */
+  readonly live?: LiveCall;
+  /** Set under a call whose statements are counted. */
+  readonly report?: StatementRecorder;
+  /** The phase set by runInCallPhase. */
+  readonly phase?: 'load' | 'flush';
+  /** Set inside allowDatabaseDuringLiveCall: the reason. */
+  readonly allowance?: string;
+  /**
+   * Set while a client sets up a connection it opened for a query (knex's
+   * version probe, its `SET search_path`): those statements belong to the
+   * query that needed the connection and are not violations of their own.
+   */
+  readonly connectionSetup?: boolean;
+  /**
+   * Where the application built or started the query that runs in this
+   * context (knex: the builder's creation, the transaction's start). Its
+   * stack is formatted only if the query turns out to be a violation.
+   */
+  readonly callSite?: Error;
+  /** The text of the pg statement starting in this context (set by the client hook): the SQL of a blocked query. */
+  readonly statementText?: string;
+}
+
+const CALL_SCOPE_KEY = createContextKey('live-call-guard.call-scope');
+
+export function getCallScope(ctx: Context): CallScope | undefined {
+  return ctx.getValue(CALL_SCOPE_KEY) as CallScope | undefined;
+}
+
+/** `ctx` with its call scope extended by `patch`. */
+export function withCallScope(ctx: Context, patch: CallScope): Context {
+  return ctx.setValue(CALL_SCOPE_KEY, { ...getCallScope(ctx), ...patch });
+}

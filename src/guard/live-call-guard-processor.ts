@@ -1,0 +1,209 @@
+import { diag, metrics, SpanStatusCode, type Context, type Counter } from '@opentelemetry/api';
+import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
+import type { GuardMode } from '../defaults.js';
+import { LiveCallDbAccessError } from '../errors.js';
+import { Attributes, Events, INSTRUMENTATION_NAME, Metrics } from './attributes.js';
+import { phaseOf } from './call-db-report.js';
+import { getCallScope, type CallPhase, type StatementRecorder } from './call-scope.js';
+import { callSiteOf, captureCallSite } from './call-site.js';
+import { isConnectionSpan, isDatabaseClientSpan, queryTextOf } from './db-span.js';
+import type { LiveCall } from './live-call.js';
+import type { Logger } from '../logger.js';
+
+/** A database statement issued during a live call. */
+export interface LiveCallViolation {
+  callSid: string;
+  tenantId: string;
+  mode: GuardMode;
+  /** True when the statement was rejected before reaching the database. */
+  blocked: boolean;
+  /** The statement text (in block mode from the client hook; the span name when it has none). */
+  query: string;
+  /** The application's call site. */
+  stack: string;
+  traceId: string;
+  spanId: string;
+}
+
+export interface LiveCallGuardOptions {
+  /** report | block | off. Default `report`. Can be changed later with `setMode`. */
+  mode?: GuardMode;
+  /** Where the warn line of each violation goes. Default: none. */
+  logger?: Logger;
+  /** Called for each violation. Its errors are caught and reported to the OTel diag logger. */
+  onViolation?: (violation: LiveCallViolation) => void;
+}
+
+/** What onStart learned about a database span, for onEnd. */
+interface Tracked {
+  report: StatementRecorder | undefined;
+  phase: CallPhase;
+  isStatement: boolean;
+  violation?: { live: LiveCall; stack: string; reported: boolean };
+}
+
+/**
+ * Reports or blocks database queries during a live call.
+ *
+ * Register it FIRST among span processors: in block mode it throws from
+ * `onStart`, which rejects the query before a byte is written (a throw also
+ * skips the processors after it); `LiveCallClientHooks` turns that throw into
+ * the client's own error path (a rejected promise, an error to the callback,
+ * an `error` event), so `client.query()` never throws synchronously. Wrap the
+ * sampler with `LiveCallSampler` so that detection does not depend on
+ * sampling.
+ *
+ * What counts: each statement the application sends during a live call is
+ * one violation. Statements a client sends to set up a connection it opened
+ * for that query (knex's `select version()`, `SET search_path`) are stamped
+ * `live_call.connection_setup` and are not violations (nor blocked: the
+ * connection stays usable); connection spans (`pg.connect`) never are.
+ *
+ * It also feeds each call's CallDbReport (statements and time by phase).
+ */
+export class LiveCallGuardProcessor implements SpanProcessor {
+  private mode: GuardMode;
+  private readonly logger: Logger | undefined;
+  private readonly onViolation: ((violation: LiveCallViolation) => void) | undefined;
+  private readonly tracked = new WeakMap<Span | ReadableSpan, Tracked>();
+  private violationCounter: Counter | undefined;
+
+  constructor(options: LiveCallGuardOptions = {}) {
+    this.mode = validMode(options.mode ?? 'report');
+    this.logger = options.logger;
+    this.onViolation = options.onViolation;
+  }
+
+  get currentMode(): GuardMode {
+    return this.mode;
+  }
+
+  setMode(mode: GuardMode): void {
+    this.mode = validMode(mode);
+  }
+
+  onStart(span: Span, parentContext: Context): void {
+    const scope = getCallScope(parentContext);
+    if (scope === undefined || !isDatabaseClientSpan(span)) return;
+
+    const { live, report, allowance, connectionSetup, callSite, statementText } = scope;
+    const tracked: Tracked = { report, phase: phaseOf(scope), isStatement: !isConnectionSpan(span) };
+    this.tracked.set(span, tracked);
+    if (!live || this.mode === 'off') return;
+
+    span.setAttribute(Attributes.LIVE_CALL_ID, live.callSid);
+    if (allowance !== undefined) {
+      span.setAttributes({ [Attributes.ALLOWED]: true, [Attributes.ALLOWED_REASON]: allowance });
+      return;
+    }
+    if (!tracked.isStatement) return;
+    if (connectionSetup) {
+      // Part of the query that opened the connection: that query is the violation.
+      span.setAttribute(Attributes.CONNECTION_SETUP, true);
+      return;
+    }
+
+    const stack = callSite ? callSiteOf(callSite) : captureCallSite();
+    span.setAttribute(Attributes.VIOLATION, true);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: 'database query during a live call' });
+    if (this.mode === 'block') {
+      const violation = this.violation(live, span, stack, statementText ?? span.name, true);
+      this.report(violation, live);
+      throw new LiveCallDbAccessError(
+        `database query blocked during live call ${live.callSid}: no query may run while a call is live (LIVE_CALL_GUARD=block)`,
+      );
+    }
+    // Reported once the instrumentation has set the statement text (right
+    // after onStart), or at onEnd if that comes first: a span that never ends
+    // (a submittable `Query` without a callback) is still reported.
+    tracked.violation = { live, stack, reported: false };
+    process.nextTick(() => this.reportOnce(span, tracked));
+  }
+
+  onEnd(span: ReadableSpan): void {
+    const tracked = this.tracked.get(span);
+    if (!tracked) return;
+    this.tracked.delete(span);
+    if (tracked.isStatement) tracked.report?.record(tracked.phase, durationMs(span), queryTextOf(span.attributes));
+    this.reportOnce(span, tracked);
+  }
+
+  private reportOnce(span: Span | ReadableSpan, tracked: Tracked): void {
+    const pending = tracked.violation;
+    if (!pending || pending.reported) return;
+    pending.reported = true;
+    const query = queryTextOf((span as ReadableSpan).attributes) ?? span.name;
+    this.report(this.violation(pending.live, span, pending.stack, query, false), pending.live);
+  }
+
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  private violation(
+    live: LiveCall,
+    span: Span | ReadableSpan,
+    stack: string,
+    query: string,
+    blocked: boolean,
+  ): LiveCallViolation {
+    const { traceId, spanId } = span.spanContext();
+    return { callSid: live.callSid, tenantId: String(live.tenantId), mode: this.mode, blocked, query, stack, traceId, spanId };
+  }
+
+  /** Event on `in_live_call`, counter, warn log, user callback. */
+  private report(violation: LiveCallViolation, live: LiveCall): void {
+    if (live.span.isRecording()) {
+      live.span.addEvent(Events.DB_VIOLATION, {
+        [Attributes.DB_QUERY_TEXT]: violation.query,
+        [Attributes.CODE_STACKTRACE]: violation.stack,
+        [Attributes.BLOCKED]: violation.blocked,
+        [Attributes.VIOLATING_SPAN_ID]: violation.spanId,
+      });
+    }
+    this.counter().add(1, { mode: violation.mode });
+    this.logger?.warn(
+      {
+        call_sid: violation.callSid,
+        tenant_id: violation.tenantId,
+        mode: violation.mode,
+        blocked: violation.blocked,
+        query: violation.query,
+        stack: violation.stack,
+      },
+      violation.blocked ? 'database query blocked during a live call' : 'database query during a live call',
+    );
+    if (this.onViolation) {
+      try {
+        this.onViolation(violation);
+      } catch (error) {
+        diag.error('live-call-guard: onViolation threw', error);
+      }
+    }
+  }
+
+  private counter(): Counter {
+    // Created on first use so that a meter provider registered after the
+    // processor is the one counted on.
+    this.violationCounter ??= metrics.getMeter(INSTRUMENTATION_NAME).createCounter(Metrics.VIOLATIONS, {
+      description: 'Database statements issued during a live call (reported or blocked)',
+    });
+    return this.violationCounter;
+  }
+}
+
+function validMode(mode: GuardMode): GuardMode {
+  if (mode !== 'report' && mode !== 'block' && mode !== 'off') {
+    throw new TypeError(`LiveCallGuardProcessor: mode must be report, block or off (received ${JSON.stringify(mode)})`);
+  }
+  return mode;
+}
+
+function durationMs(span: ReadableSpan): number {
+  const [seconds, nanos] = span.duration;
+  return seconds * 1e3 + nanos / 1e6;
+}

@@ -1,5 +1,0 @@
-// live-call-guard/sdk: a ready-made OpenTelemetry NodeSDK with the guard
-// first, the sampler wrapped, pg instrumented and the exporters chosen from
-// OTEL_* and LIVE_CALL_TRACE_FILE. Start it before anything loads pg.
-export { startTelemetry, activeTelemetry } from './telemetry/sdk.js';
-export type { Telemetry, TelemetryOptions } from './telemetry/sdk.js';

@@ -1,0 +1,485 @@
+import { context, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
+import type { WebSocket } from 'ws';
+import { z } from 'zod';
+import type { TenantId } from '../buffer/journal-format.js';
+import { WriteBuffer } from '../buffer/write-buffer.js';
+import type { StartOfCall } from '../context/call-context-spec.js';
+import { loadContext } from '../context/load-context.js';
+import { CallContextLoadError, StreamReplayError } from '../errors.js';
+import { Attributes, INSTRUMENTATION_NAME, SpanNames } from '../guard/attributes.js';
+import { CallDbReport, runInCallPhase, withCallDbReport } from '../guard/call-db-report.js';
+import { startLiveCall, type LiveCall } from '../guard/live-call.js';
+import { childLogger, type Logger } from '../logger.js';
+import type { AgentCall, AgentSession } from './agent.js';
+import { audioChunks } from './audio-chunks.js';
+import { settlesWithin } from '../settles-within.js';
+import { closeReasonText, CloseCodes, type CloseReason } from './close-codes.js';
+import type { MediaStreamHub } from './media-stream-hub.js';
+import { describeZodError } from '../zod-error.js';
+import { verifyStreamToken } from './stream-token.js';
+import { isPlainMediaMessage, validateInboundMessage, type InboundMessage, type StartMessage } from './twilio-messages.js';
+
+type State = 'awaiting-start' | 'loading' | 'live' | 'ending' | 'done';
+
+/** The one stream parameter the layer reads besides the tenant and the token. */
+const directionSchema = z.enum(['inbound', 'outbound']).default('inbound');
+
+/** Protocol problems logged in full per call; past this, only counted. */
+const LOGGED_PROBLEMS_PER_CALL = 5;
+
+/**
+ * One Twilio Media Stream, as a state machine:
+ * connected → start → load the CallContext (one query, `call.load_context`)
+ * → live (`in_live_call`: every inbound message is handled inside it)
+ * → stop or socket close → flush the WriteBuffer (`call.flush`) → done.
+ * The root span `media_stream` carries the call and its DB report.
+ */
+export class MediaSession {
+  private state: State = 'awaiting-start';
+  private readonly root: Span;
+  private readonly report = new CallDbReport();
+  private readonly rootContext: Context;
+  private readonly log: Logger;
+  private streamSid: string | undefined;
+  private callSid: string | undefined;
+  private live: LiveCall | undefined;
+  private agent: AgentSession | undefined;
+  private buffer: WriteBuffer | undefined;
+  private readonly queued: InboundMessage[] = [];
+  private problems = 0;
+  private droppedWhileLoading = 0;
+  private droppedAudio = 0;
+  private messagesThisSecond = 0;
+  private secondStartedAt = Date.now();
+  private peerAlive = true;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private ending: Promise<void> | undefined;
+  /** Resolves when the call is over and its writes are flushed (or journaled). Never rejects. */
+  readonly done: Promise<void>;
+  private resolveDone!: () => void;
+  /** Resolves when the caller's line is closed and the writes are handed to the flusher. Never rejects. */
+  readonly hungUp: Promise<void>;
+  private resolveHungUp!: () => void;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly hub: MediaStreamHub,
+  ) {
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    this.hungUp = new Promise((resolve) => (this.resolveHungUp = resolve));
+    this.root = trace.getTracer(INSTRUMENTATION_NAME).startSpan(SpanNames.MEDIA_STREAM, { kind: SpanKind.SERVER });
+    this.rootContext = withCallDbReport(this.report, trace.setSpan(context.active(), this.root));
+    this.log = childLogger(hub.logger, { trace_id: this.root.spanContext().traceId });
+    const { limits } = hub;
+
+    // ws 7 (express-ws) gives text frames as strings and no isBinary; ws 8 gives Buffers and isBinary.
+    ws.on('message', (data: Buffer | string, isBinary?: boolean) => this.onFrame(data, isBinary ?? typeof data !== 'string'));
+    ws.on('close', () => this.end('socket closed'));
+    ws.on('error', (error) => {
+      // A protocol error (e.g. a frame over maxPayload: ws already sent 1009):
+      // end now rather than wait for the peer's close handshake.
+      this.log.warn({ call_sid: this.callSid, err: error }, 'media stream socket error');
+      ws.terminate();
+    });
+    ws.on('pong', () => (this.peerAlive = true));
+
+    this.timers.push(
+      setTimeout(() => {
+        if (this.state === 'awaiting-start') this.close({ code: CloseCodes.POLICY, reason: `no start within ${limits.startTimeoutMs} ms` });
+      }, limits.startTimeoutMs),
+      setInterval(() => {
+        if (!this.peerAlive) {
+          this.log.warn({ call_sid: this.callSid }, 'media stream peer stopped answering pings');
+          ws.terminate();
+          return;
+        }
+        this.peerAlive = false;
+        ws.ping();
+      }, limits.heartbeatIntervalMs),
+    );
+    for (const timer of this.timers) timer.unref();
+  }
+
+  /** Ends the call from outside (drain): closes the socket; resolves once the writes are handed to the flusher. */
+  hangUp(reason: CloseReason): Promise<void> {
+    this.close(reason);
+    return this.hungUp;
+  }
+
+  /**
+   * The one entry of every inbound frame. Nothing a frame does may throw past
+   * it (a throw in a ws listener would end the process): a failure ends this
+   * call only (1011), its writes flushed.
+   */
+  private onFrame(data: Buffer | string, isBinary: boolean): void {
+    try {
+      const timer = this.hub.onFrameHandled;
+      if (!timer) {
+        this.handleFrame(data, isBinary);
+        return;
+      }
+      const start = process.hrtime.bigint();
+      this.handleFrame(data, isBinary);
+      timer(Number(process.hrtime.bigint() - start));
+    } catch (error) {
+      this.failed('frame', error);
+    }
+  }
+
+  /** A failure of ours on this call: logged with the call sid, counted, the call ended (1011); other calls go on. */
+  private failed(where: string, error: unknown): void {
+    this.hub.count('internal_error');
+    this.log.error({ call_sid: this.callSid, err: error, where }, 'media stream failed; ending this call');
+    try {
+      this.close({ code: CloseCodes.INTERNAL_ERROR, reason: 'internal error' });
+    } catch (closeError) {
+      this.log.error({ call_sid: this.callSid, err: closeError }, 'closing a failed media stream failed');
+      this.ws.terminate();
+      this.end('internal error');
+    }
+  }
+
+  private handleFrame(data: Buffer | string, isBinary: boolean): void {
+    if (this.state === 'ending' || this.state === 'done') return;
+    const now = Date.now();
+    if (now - this.secondStartedAt >= 1000) {
+      this.secondStartedAt = now;
+      this.messagesThisSecond = 0;
+    }
+    if (++this.messagesThisSecond > this.hub.limits.maxMessagesPerSecond) {
+      this.close({ code: CloseCodes.POLICY, reason: 'message rate exceeded' });
+      return;
+    }
+    if (isBinary) {
+      this.close({ code: CloseCodes.UNSUPPORTED_DATA, reason: 'binary frames are not accepted' });
+      return;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(typeof data === 'string' ? data : data.toString('utf8'));
+    } catch {
+      this.problem('invalid', 'not JSON');
+      return;
+    }
+    // The hot path: a live call's media frame, checked by hand with zod's
+    // rules (twilio-messages.ts); anything else, or anything unusual, goes
+    // through zod below.
+    if (this.state === 'live' && isPlainMediaMessage(json)) {
+      if (json.streamSid !== this.streamSid) {
+        this.close({ code: CloseCodes.POLICY, reason: 'message for another streamSid' });
+        return;
+      }
+      const onMedia = this.agent?.onMedia;
+      // The live context is entered here, inside the listener (see below); no closure per frame.
+      if (onMedia) context.with(this.live!.context, this.media, this, onMedia, json.media.payload);
+      return;
+    }
+    const parsed = validateInboundMessage(json);
+    if (!parsed.ok) {
+      this.problem('invalid', parsed.reason);
+      return;
+    }
+    const message = parsed.message;
+    if (message.event === 'connected') return;
+    if (message.event === 'start') {
+      if (this.state === 'awaiting-start') this.begin(message).catch((error: unknown) => this.failed('start', error));
+      else this.close({ code: CloseCodes.POLICY, reason: 'second start message' });
+      return;
+    }
+    if (this.state === 'awaiting-start') {
+      this.problem('out_of_order', `${message.event} before start`);
+      return;
+    }
+    if (message.streamSid !== this.streamSid) {
+      this.close({ code: CloseCodes.POLICY, reason: 'message for another streamSid' });
+      return;
+    }
+    if (this.state === 'loading') {
+      if (this.queued.length < this.hub.limits.maxQueuedWhileLoading) this.queued.push(message);
+      else this.droppedWhileLoading += 1;
+      return;
+    }
+    // The live context is entered here, inside the listener: listeners run
+    // in the socket's context, not in the one they were registered in.
+    this.live!.run(() => this.dispatch(message));
+  }
+
+  private async begin(message: StartMessage): Promise<void> {
+    const { callSid, streamSid, customParameters } = message.start;
+    const { app } = this.hub;
+    const { token, ...parameters } = customParameters;
+    const tenant = app.tenant.safeParse(parameters[app.tenantParameter]);
+    const direction = directionSchema.safeParse(parameters.direction);
+    const others = app.parameters?.safeParse(parameters);
+    if (!tenant.success || !direction.success || (others && !others.success)) {
+      const problem = !tenant.success
+        ? `${app.tenantParameter} ${describeZodError(tenant.error)}`
+        : !direction.success
+          ? `direction ${describeZodError(direction.error)}`
+          : describeZodError(others!.error!);
+      this.close({ code: CloseCodes.POLICY, reason: `invalid customParameters: ${problem}` });
+      return;
+    }
+    const tenantId = tenant.data;
+    // What the call-start statement claims, so that a replayed stream is refused.
+    let streamKey = `stream:${streamSid}`;
+    const secret = this.hub.streamSecret;
+    if (secret) {
+      const check = verifyStreamToken(secret, token, { callSid, parameters });
+      if (!check.ok) {
+        this.close({ code: CloseCodes.POLICY, reason: check.reason });
+        return;
+      }
+      streamKey = `token:${check.nonce}`;
+    }
+    const refusal = this.hub.startRefusal();
+    if (refusal) {
+      this.hub.refused('start', refusal);
+      this.close({ code: CloseCodes.TRY_AGAIN_LATER, reason: refusal });
+      return;
+    }
+    if (!this.hub.claim(callSid)) {
+      this.close({ code: CloseCodes.POLICY, reason: 'a stream for this call is already live' });
+      return;
+    }
+    this.callSid = callSid;
+    this.streamSid = streamSid;
+    this.state = 'loading';
+    this.root.setAttributes({
+      [Attributes.CALL_SID]: callSid,
+      [Attributes.STREAM_SID]: streamSid,
+      [Attributes.TENANT_ID]: String(tenantId),
+      [Attributes.DIRECTION]: direction.data,
+    });
+
+    const start: StartOfCall<TenantId> = { callSid, streamSid, tenantId, parameters };
+    let callContext: unknown = null;
+    try {
+      callContext = await context.with(this.rootContext, () =>
+        runInCallPhase('load', () => loadContext(this.hub.knex, app.context, start, { timeoutMs: this.hub.limits.contextLoadTimeoutMs, streamKey })),
+      );
+    } catch (error) {
+      if (error instanceof StreamReplayError) {
+        this.hub.count('replayed');
+        this.close({ code: CloseCodes.POLICY, reason: 'stream already started once (replay)' });
+        return;
+      }
+      if (!(error instanceof CallContextLoadError)) {
+        // An unknown tenant: nothing to bind the call's writes to.
+        this.log.warn({ call_sid: callSid, err: error }, 'call refused: its tenant cannot be loaded');
+        this.close({ code: CloseCodes.POLICY, reason: (error as Error).message });
+        return;
+      }
+      this.log.warn({ call_sid: callSid, err: error }, 'call context unavailable: the call goes on without it');
+    }
+    if (this.state !== 'loading') return; // the socket closed while loading
+    this.checkLoadPhase();
+
+    try {
+      this.buffer = new WriteBuffer({
+        operations: app.writes,
+        callSid,
+        streamSid,
+        tenantId,
+        bindings: { direction: direction.data, ...app.bindings?.(callContext, start) },
+        journal: this.hub.journal,
+        onJournalFailure: (error) =>
+          this.log.error({ call_sid: callSid, err: error }, 'the journal cannot take this call\'s writes: they stay in memory until the call ends'),
+      });
+    } catch (error) {
+      // The journal cannot take a new call (disk full, read-only): refuse it cleanly.
+      this.log.error({ call_sid: callSid, err: error }, 'call refused: its writes cannot be journaled');
+      this.close({ code: CloseCodes.TRY_AGAIN_LATER, reason: 'the write journal is unavailable' });
+      return;
+    }
+    this.live = startLiveCall({ callSid, tenantId }, this.rootContext);
+    this.state = 'live';
+    const agentCall = this.agentCall(callContext, tenantId, direction.data, parameters);
+    this.live.run(() => {
+      this.agent = this.guarded('start', () => this.hub.agent.startCall(agentCall));
+      for (const queued of this.queued.splice(0)) this.dispatch(queued);
+    });
+  }
+
+  /**
+   * The load phase is ONE statement. More (an app's query function or
+   * fromRow that ran its own queries) is the app's bug: with `strictLoad`
+   * (the default outside production) the call is ended (1011) so tests
+   * and development see it at once; in production it is logged and counted
+   * and the call goes on. Counted from the pg spans (needs the guard's SDK).
+   */
+  private checkLoadPhase(): void {
+    const statements = this.report.figures().queries.load;
+    if (statements <= 1) return;
+    this.hub.count('extra_load_statements');
+    this.root.setAttribute(Attributes.LOAD_EXTRA_STATEMENTS, statements - 1);
+    const message = `the start-of-call load ran ${statements} statements; it must run one`;
+    if (this.hub.strictLoad) throw new CallContextLoadError(message);
+    this.log.warn({ call_sid: this.callSid, statements }, message);
+  }
+
+  /** Runs inside the live call. */
+  private dispatch(message: InboundMessage): void {
+    const agent = this.agent;
+    switch (message.event) {
+      case 'media':
+        if (agent?.onMedia) this.media(agent.onMedia, message.media.payload);
+        return;
+      case 'dtmf':
+        if (agent?.onDtmf) this.guarded('dtmf', () => agent.onDtmf!(message.dtmf.digit));
+        return;
+      case 'mark':
+        if (agent?.onMark) this.guarded('mark', () => agent.onMark!(message.mark.name));
+        return;
+      case 'stop':
+        this.end('stop');
+        return;
+      default:
+        return;
+    }
+  }
+
+  private agentCall(
+    callContext: unknown,
+    tenantId: TenantId,
+    direction: 'inbound' | 'outbound',
+    parameters: Readonly<Record<string, string>>,
+  ): AgentCall {
+    const streamSid = this.streamSid!;
+    const send = (message: object): void => {
+      if (this.ws.readyState !== this.ws.OPEN) return;
+      if (this.ws.bufferedAmount > this.hub.limits.maxBufferedBytes) {
+        this.droppedAudio += 1;
+        return;
+      }
+      this.ws.send(JSON.stringify(message));
+    };
+    return {
+      callSid: this.callSid!,
+      streamSid,
+      tenantId,
+      direction,
+      parameters,
+      context: callContext,
+      writes: this.buffer!,
+      log: childLogger(this.log, { call_sid: this.callSid }),
+      sendAudio: (mulaw) => {
+        // Up to a second of audio per message: Twilio queues it all the same,
+        // and one message costs what fifty 20 ms ones would.
+        for (const chunk of audioChunks(mulaw)) send({ event: 'media', streamSid, media: { payload: chunk.toString('base64') } });
+      },
+      mark: (name) => send({ event: 'mark', streamSid, mark: { name } }),
+      clear: () => send({ event: 'clear', streamSid }),
+    };
+  }
+
+  /**
+   * One media frame to the agent, inside the live call: `guarded` without a
+   * closure per frame (50 a second per call). The frame is a new Buffer each
+   * time: an agent may keep it (the AgentSession contract says nothing else).
+   */
+  private media(onMedia: NonNullable<AgentSession['onMedia']>, payload: string): void {
+    try {
+      const result: unknown = onMedia.call(this.agent, Buffer.from(payload, 'base64'));
+      if (result instanceof Promise) result.catch(this.mediaFailed);
+    } catch (error) {
+      this.agentFailed('media', error);
+    }
+  }
+
+  private readonly mediaFailed = (error: unknown): void => this.agentFailed('media', error);
+
+  private agentFailed(what: string, error: unknown): void {
+    this.hub.count('agent_error');
+    if (this.problems++ < LOGGED_PROBLEMS_PER_CALL) this.log.warn({ call_sid: this.callSid, err: error, handler: what }, 'agent handler failed');
+  }
+
+  /**
+   * Runs an agent handler; its failure, thrown or as a rejected promise, is
+   * logged and counted, and the call goes on.
+   */
+  private guarded<T>(what: string, fn: () => T): T | undefined {
+    const failed = (error: unknown) => this.agentFailed(what, error);
+    try {
+      const result = fn();
+      if (result instanceof Promise) result.catch(failed);
+      return result;
+    } catch (error) {
+      failed(error);
+      return undefined;
+    }
+  }
+
+  private problem(kind: 'invalid' | 'out_of_order', reason: string): void {
+    this.hub.count(kind);
+    if (this.problems++ < LOGGED_PROBLEMS_PER_CALL) {
+      this.log.warn({ call_sid: this.callSid, kind, reason }, 'media stream message dropped');
+    }
+  }
+
+  private close({ code, reason }: CloseReason): void {
+    const text = closeReasonText(reason);
+    if (code !== CloseCodes.NORMAL) {
+      this.hub.count('closed_by_server');
+      this.log.warn({ call_sid: this.callSid, code, reason: text }, 'closing media stream');
+    }
+    if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) this.ws.close(code, text);
+    this.end(reason);
+  }
+
+  /** Starts ending the call (once); `done` says when it is over. Never throws. */
+  private end(why: string): void {
+    this.ending ??= this.finish(why).catch((error: unknown) => {
+      this.log.error({ call_sid: this.callSid, err: error }, 'ending the media stream failed');
+      this.resolveHungUp();
+      this.resolveDone();
+    });
+  }
+
+  /**
+   * Stops the agent, hangs up (the socket closes now: the flush never holds
+   * the caller's line), then lands the writes with the flusher.
+   */
+  private async finish(why: string): Promise<void> {
+    const wasLive = this.state === 'live';
+    this.state = 'ending';
+    for (const timer of this.timers) clearTimeout(timer);
+    try {
+      if (wasLive) {
+        const agent = this.agent;
+        const stopping = agent?.onStop ? this.live!.run(() => this.guarded('stop', () => agent.onStop!())) : undefined;
+        if (stopping instanceof Promise) await settlesWithin(stopping, this.hub.limits.stopTimeoutMs);
+        this.live!.end();
+      }
+      if (this.ws.readyState === this.ws.OPEN) this.ws.close(CloseCodes.NORMAL, 'call ended');
+      this.buffer?.close();
+      this.resolveHungUp();
+      if (this.buffer) {
+        const buffer = this.buffer;
+        const outcome = await context.with(this.rootContext, () => runInCallPhase('flush', () => this.hub.flusher.flush(buffer)));
+        if (outcome.status !== 'flushed') {
+          this.root.setStatus({ code: SpanStatusCode.ERROR, message: `writes ${outcome.status}` });
+        }
+      }
+    } catch (error) {
+      this.root.setStatus({ code: SpanStatusCode.ERROR, message: 'call ended with an error' });
+      this.log.error({ call_sid: this.callSid, err: error }, 'media stream ended with an error');
+    } finally {
+      this.report.applyTo(this.root);
+      const { queries, timeMs } = this.report.figures();
+      if (this.callSid) {
+        this.log.info(
+          { call_sid: this.callSid, why, db: { queries, timeMs }, dropped_while_loading: this.droppedWhileLoading, dropped_audio: this.droppedAudio },
+          'call ended',
+        );
+        this.hub.release(this.callSid);
+      }
+      this.root.end();
+      this.state = 'done';
+      if (this.ws.readyState === this.ws.OPEN) this.ws.close(CloseCodes.NORMAL, 'call ended');
+      this.resolveHungUp();
+      this.resolveDone();
+      this.hub.ended(this.callSid, this.streamSid, why);
+    }
+  }
+}
