@@ -20,6 +20,9 @@ describe('chaos: nothing a caller, a peer or a full disk does takes the server d
     await db.drop();
   });
 
+  /** Generous: each case is bounded by its rounds; the limit only stops a hang, it never judges speed. */
+  const BOUND_MS = 240_000;
+
   async function chaos(faults: Partial<ChaosFaults>, seed: number, rounds: number): Promise<ChaosSummary> {
     const summary = await new ChaosRun({
       databaseUrl: db.url,
@@ -31,8 +34,9 @@ describe('chaos: nothing a caller, a peer or a full disk does takes the server d
       ackTimeoutMs: 4000,
       closeTimeoutMs: 20_000,
       drainTimeoutMs: 10_000,
+      // A seeded sample of the corpus: the whole of it serially is `npm run chaos`'s job.
+      fuzzCasesPerRound: 12,
     }).run();
-    if (summary.journalFillSkipped) console.warn(`chaos: journal fill skipped: ${summary.journalFillSkipped}`);
     return summary;
   }
 
@@ -49,24 +53,26 @@ describe('chaos: nothing a caller, a peer or a full disk does takes the server d
     const summary = await chaos({ kill: true }, 11, 3);
     expect(summary.kills).toBeGreaterThanOrEqual(3);
     expectNothingLost(summary);
-  }, 60_000);
+  }, BOUND_MS);
 
   it('the database cut mid-call and mid-flush: every acknowledged write lands once it is back', async () => {
     const summary = await chaos({ dbCut: true }, 12, 2);
     expect(summary.dbCuts).toBeGreaterThanOrEqual(1);
     expectNothingLost(summary);
-  }, 60_000);
+  }, BOUND_MS);
 
   it('the fuzz corpus beside a call: the server stays up and the neighbour call completes with its writes', async () => {
     const summary = await chaos({ fuzz: true }, 13, 1);
     expect(summary.fuzzMessages).toBeGreaterThan(0);
     expect(summary.neighbours.checked).toBe(1);
     expectNothingLost(summary);
-  }, 60_000);
+  }, BOUND_MS);
 
   it('a full journal mid-call and at call start: no crash, every write answered, none lost', async () => {
     const summary = await chaos({ journalFill: true }, 14, 2);
-    if (!summary.journalFillSkipped) expect(summary.journalFills).toBe(2);
+    // A fault that could not be set up is a failure that says what is needed, never a pass.
+    expect(summary.journalFillSkipped, 'the journal-fill fault needs a tmpfs mount (run as root, as CI does)').toBeUndefined();
+    expect(summary.journalFills).toBe(2);
     expectNothingLost(summary);
-  }, 60_000);
+  }, BOUND_MS);
 });

@@ -89,7 +89,7 @@ describe('live-call-guard serve', () => {
     try {
       const child = serve({ DATA_DIR: dataDir, PORT: String(port) });
       expect((await child.exited).code).toBe(1);
-      expect(child.output()).toContain(`live-call-guard: PORT ${port} is already in use on 127.0.0.1`);
+      expect(child.output()).toContain(`receptionist: PORT ${port} is already in use on 127.0.0.1`);
       expect(child.output()).not.toMatch(/\n\s+at /);
       expect(await postmasterPid(clusterOf(dataDir))).toBeUndefined();
     } finally {
@@ -98,14 +98,14 @@ describe('live-call-guard serve', () => {
   });
 
   it.each([
-    [{ PORT: 'abc' }, 'live-call-guard: Invalid configuration: PORT must be an integer from 0 to 65535 (received "abc")'],
+    [{ PORT: 'abc' }, 'receptionist: Invalid configuration: PORT must be an integer from 0 to 65535 (received "abc")'],
     [
       { LIVE_CALL_GUARD: 'loud' },
-      'live-call-guard: Invalid configuration: LIVE_CALL_GUARD must be one of report, block, off (received "loud")',
+      'receptionist: Invalid configuration: LIVE_CALL_GUARD must be one of report, block, off (received "loud")',
     ],
     [
       { DATABASE_URL: 'not a url:secret@' },
-      'live-call-guard: Invalid configuration: DATABASE_URL must be a postgres:// or postgresql:// URL with a host',
+      'receptionist: Invalid configuration: DATABASE_URL must be a postgres:// or postgresql:// URL with a host',
     ],
   ])('exits 1 on invalid configuration %o, with one line naming it', async (env, expected) => {
     const child = serve({ DATA_DIR: dataDir, ...env });
@@ -119,7 +119,7 @@ describe('live-call-guard serve', () => {
     const child = serve({ DATABASE_URL: 'postgres://app:hunter2@127.0.0.1:1/calls', PORT: '0' });
     expect((await child.exited).code).toBe(1);
     expect(child.output()).toContain(
-      'live-call-guard: cannot reach the database postgres://app:***@127.0.0.1:1/calls: ECONNREFUSED',
+      'receptionist: cannot reach the database postgres://app:***@127.0.0.1:1/calls: ECONNREFUSED',
     );
     expect(child.output()).not.toContain('hunter2');
   });
