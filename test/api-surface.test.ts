@@ -90,6 +90,7 @@ describe('the public API', () => {
       'CloseCodes',
       'DEFAULT_LIMITS',
       'busyTwiml',
+      'createCallLayer',
       'createStreamToken',
       'isValidTwilioSignature',
       'mediaStream',

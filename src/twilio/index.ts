@@ -1,11 +1,14 @@
 // live-call-guard/twilio: Twilio Media Streams for an express-ws app — the
-// media-stream middleware and its agent interface, signatures, single-use
+// call layer (one lifecycle object: createCallLayer), the media-stream middleware and its agent interface, signatures, single-use
 // stream tokens, the Stream TwiML. Test helpers: live-call-guard/testing.
+export { createCallLayer } from './call-layer.js';
+export type { CallLayer, CallLayerOptions, CallLayerReadiness, CallLayerState, SignedWebhook, WebhookAnswer, WebhookRequest } from './call-layer.js';
 export { mediaStream } from './media-stream.js';
 export type { MediaStreamHandler, MediaStreamOptions, MediaStreamStats } from './media-stream.js';
 export { DEFAULT_LIMITS } from './media-stream-hub.js';
 export type { MediaStreamEvents, MediaStreamLimits, ProblemKind } from './media-stream-hub.js';
 export type { Agent, AgentCall, AgentSession } from './agent.js';
+export type { CallWrites } from '../buffer/call-writes.js';
 export { CloseCodes } from './close-codes.js';
 export type { CloseReason } from './close-codes.js';
 export { twilioUpgradeVerifier, isValidTwilioSignature, mediaStreamUrl } from './twilio-signature.js';
