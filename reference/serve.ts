@@ -37,7 +37,7 @@ export async function settlesWithin(promise: Promise<unknown>, ms: number): Prom
 export interface ServeOptions {
   /** The voice logic, or a factory given the server's Knex (the naive agent). Default: the demo receptionist. */
   agent?: ReceptionistAgent | ((knex: Knex) => ReceptionistAgent);
-  /** Media-stream limits (tests shorten timeouts). Default DEFAULT_LIMITS. */
+  /** Media-stream limits (tests shorten timeouts). Defaults: DEFAULTS. */
   limits?: Partial<MediaStreamLimits>;
   /** Called with the nanoseconds each inbound media-stream message took (benchmarks). */
   onFrameHandled?: (nanoseconds: number) => void;

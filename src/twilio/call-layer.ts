@@ -29,7 +29,7 @@ export interface CallLayerOptions<TContext = unknown, TOps extends WriteOperatio
   journal: string | Journal;
   /** Default: the layer's pino logger on stdout at info. */
   logger?: Logger;
-  /** Media-stream limits; defaults in DEFAULT_LIMITS. */
+  /** Media-stream limits; each default in DEFAULTS (see MediaStreamLimits). */
   limits?: Partial<MediaStreamLimits>;
   /** CALL_STREAM_SECRET: binds each stream `start` to the call the webhook answered (a signed, single-use token). Strongly advised. */
   streamSecret?: string | undefined;

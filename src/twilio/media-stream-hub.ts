@@ -32,7 +32,7 @@ export interface MediaStreamLimits {
   maxLiveCalls: number;
 }
 
-export const DEFAULT_LIMITS: MediaStreamLimits = {
+export const DEFAULT_LIMITS: Readonly<MediaStreamLimits> = Object.freeze({
   startTimeoutMs: DEFAULTS.startTimeoutMs,
   heartbeatIntervalMs: DEFAULTS.heartbeatIntervalMs,
   contextLoadTimeoutMs: DEFAULTS.contextLoadTimeoutMs,
@@ -41,7 +41,7 @@ export const DEFAULT_LIMITS: MediaStreamLimits = {
   maxBufferedBytes: DEFAULTS.maxBufferedBytes,
   stopTimeoutMs: DEFAULTS.stopTimeoutMs,
   maxLiveCalls: DEFAULTS.maxLiveCalls,
-};
+});
 
 /** Where a new call was turned away: the webhook (busy TwiML), the upgrade (503), the `start` message (1013). */
 export type RefusedAt = 'twiml' | 'upgrade' | 'start';

@@ -26,7 +26,7 @@ export interface MediaStreamOptions<TContext = unknown, TOps extends WriteOperat
   logger: Logger;
   /** CALL_STREAM_SECRET: when set, `start` must carry a valid token for its call and business. */
   streamSecret?: string | undefined;
-  /** Limits; defaults in DEFAULT_LIMITS. */
+  /** Limits; each default in DEFAULTS (see MediaStreamLimits). */
   limits?: Partial<MediaStreamLimits>;
   /** Called with the nanoseconds each inbound message took to handle. Default none (nothing measured). */
   onFrameHandled?: (nanoseconds: number) => void;

@@ -9,7 +9,8 @@ import { orderLineAgent, type OrderLineAgent, type OrderLineCall } from '../../e
 import { orderLineApp } from '../../examples/order-line/app.js';
 import { seedShop } from '../../examples/order-line/seed.js';
 import { startOrderLine, type OrderLineServer } from '../../examples/order-line/server.js';
-import { ConfigError, WriteBuffer } from '../../src/index.js';
+import { ConfigError } from '../../src/index.js';
+import { WriteBuffer } from '../../src/buffer/write-buffer.js';
 import { createCallLayer } from '../../src/twilio/index.js';
 import { parseStreamTwiml, TwilioStreamClient, type StreamInstruction } from '../../src/testing/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
