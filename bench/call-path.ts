@@ -8,7 +8,8 @@ import type { Knex } from 'knex';
 import { receptionistContext } from '../reference/context.js';
 import { receptionistWrites, type ReceptionistWrites } from '../reference/operations.js';
 import { flush } from '../src/buffer/flush-transaction.js';
-import { Journal, loadContext, WriteBuffer } from '../src/index.js';
+import { Journal, loadContext } from '../src/index.js';
+import { WriteBuffer } from '../src/buffer/write-buffer.js';
 import { median, nsPerCall, round } from './measure.js';
 
 export interface LatencySummary {

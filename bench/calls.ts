@@ -107,7 +107,9 @@ export async function benchCalls(options: {
   try {
     for (const agent of ['naive', 'cached'] as const) {
       const server = await start(agent);
-      const drain = () => server.media.drain(120_000);
+      const drain = async (): Promise<void> => {
+        await server.media.settled(120_000);
+      };
       try {
         await level(agent, server.url, 10, 'mix', drain); // warm-up: connections, JIT
         options.collector.calls = [];

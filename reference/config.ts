@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { maskConnectionString } from './db/connection-string.js';
-import { ConfigError, DEFAULTS, FSYNC_POLICIES, GUARD_MODES, type FsyncPolicy, type GuardMode } from '../src/index.js';
+import { ConfigError, DEFAULTS, FSYNC_POLICIES, type FsyncPolicy } from '../src/index.js';
+import { GUARD_MODES, type GuardMode } from '../src/guard/index.js';
 
 /** pino's levels (`LOG_LEVEL`). */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

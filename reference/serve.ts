@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
-import { DEFAULTS, Flusher, Journal, migrateLayer, type Logger } from '../src/index.js';
-import { mediaStream, twilioUpgradeVerifier, type MediaStreamHandler, type MediaStreamLimits } from '../src/twilio/index.js';
+import { DEFAULTS, Journal, migrateLayer, type Flusher, type Logger } from '../src/index.js';
+import { createCallLayer, type CallLayer, type MediaStreamHandler, type MediaStreamLimits } from '../src/twilio/index.js';
 import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { warmPool } from './db/knex.js';
@@ -37,7 +37,7 @@ export async function settlesWithin(promise: Promise<unknown>, ms: number): Prom
 export interface ServeOptions {
   /** The voice logic, or a factory given the server's Knex (the naive agent). Default: the demo receptionist. */
   agent?: ReceptionistAgent | ((knex: Knex) => ReceptionistAgent);
-  /** Media-stream limits (tests shorten timeouts). Default DEFAULT_LIMITS. */
+  /** Media-stream limits (tests shorten timeouts). Defaults: DEFAULTS. */
   limits?: Partial<MediaStreamLimits>;
   /** Called with the nanoseconds each inbound media-stream message took (benchmarks). */
   onFrameHandled?: (nanoseconds: number) => void;
@@ -47,6 +47,7 @@ export interface RunningServer {
   /** `http://host:port` it listens on. */
   readonly url: string;
   readonly database: Database;
+  readonly layer: CallLayer;
   readonly media: MediaStreamHandler;
   readonly flusher: Flusher;
   /**
@@ -70,47 +71,40 @@ export async function serve(config: Config, logger: Logger, options: ServeOption
     // Kept open: a burst of call starts must not wait for new connections.
     pool: { min: config.dbPoolSize, max: config.dbPoolSize },
   });
-  let journal: Journal | undefined;
-  let flusher: Flusher | undefined;
+  let layer: CallLayer | undefined;
   try {
     const applied = [...(await migrateLayer(database.knex)), ...(await migrate(database.knex))];
     if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
     if (await seedDemoData(database.knex)) logger.info('demo data seeded into the empty database');
 
-    journal = new Journal({ dir: config.journalDir, fsync: config.journalFsync, logger });
-    // A journal that cannot keep writes must not take calls: fail the start with one line.
-    journal.probe();
-    flusher = new Flusher({ knex: database.knex, operations: receptionistApp.writes, journal, logger });
-    // Warm before the first call: every connection of the pool open.
-    await warmPool(database.knex, config.dbPoolSize);
-    const recovery = await flusher.start();
-    if (recovery.claimed > 0) logger.info({ recovery }, 'recovered journaled writes of earlier processes');
-
-    let draining = false;
-    const media = mediaStream({
+    layer = createCallLayer({
       knex: database.knex,
       app: receptionistApp,
       agent: typeof options.agent === 'function' ? options.agent(database.knex) : (options.agent ?? receptionistAgent()),
-      flusher,
-      journal,
+      journal: new Journal({ dir: config.journalDir, fsync: config.journalFsync, logger }),
       logger,
       streamSecret: config.callStreamSecret,
+      twilio: { authToken: config.twilioAuthToken, publicUrl: config.publicUrl },
       limits: { contextLoadTimeoutMs: config.contextLoadTimeoutMs, maxLiveCalls: config.maxLiveCalls, ...options.limits },
       ...(options.onFrameHandled ? { onFrameHandled: options.onFrameHandled } : {}),
     });
+    // Warm before the first call: every connection of the pool open.
+    await warmPool(database.knex, config.dbPoolSize);
+    // Probes the journal (one that cannot keep writes fails the start), recovers, then admits calls.
+    await layer.start();
+
+    const own = layer;
     const server = createAppServer({
       knex: database.knex,
       logger,
-      verifyClient: twilioUpgradeVerifier({
-        authToken: config.twilioAuthToken,
-        publicUrl: config.publicUrl,
-        isDraining: () => draining,
-        refusal: () => media.admission('upgrade'),
-      }),
+      verifyClient: own.verifyClient,
       readiness: {
-        isDraining: () => draining,
-        refusal: () => media.refusal(),
-        detail: () => ({ journal: { ...flusher!.stats(), ...journal!.health() }, calls: media.stats() }),
+        isDraining: () => own.ready().state !== 'running',
+        refusal: () => own.ready().reason,
+        detail: () => {
+          const { journal, flusher, calls } = own.ready();
+          return { journal: { ...flusher, ...journal }, calls };
+        },
       },
       routes: (app) => {
         app.use(
@@ -120,48 +114,38 @@ export async function serve(config: Config, logger: Logger, options: ServeOption
             authToken: config.twilioAuthToken,
             publicUrl: config.publicUrl,
             streamSecret: config.callStreamSecret,
-            refusal: () => (draining ? 'the server is draining' : media.admission('twiml')),
+            refusal: () => own.handler.admission('twiml'),
           }),
         );
-        app.ws('/media', media);
+        app.ws('/media', own.handler);
       },
     });
     const address = await server.listen(config.port, config.host);
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     const url = `http://${host}:${address.port}`;
     logger.info({ url, database: database.description, guard: config.guardMode }, `listening on ${url}`);
-    if (!config.twilioAuthToken) {
-      logger.warn('UNAUTHENTICATED: TWILIO_AUTH_TOKEN is not set, so /twiml and /media accept unsigned requests');
-    }
-    if (!config.callStreamSecret) {
-      logger.warn('UNAUTHENTICATED: CALL_STREAM_SECRET is not set, so a stream start is not bound to the call our webhook answered');
-    }
 
     let closing: Promise<void> | undefined;
-    const ownFlusher = flusher;
-    const ownJournal = journal;
     return {
       url,
       database,
-      media,
-      flusher: ownFlusher,
+      layer: own,
+      media: own.handler,
+      flusher: own.flusher,
       close: () =>
         (closing ??= (async () => {
-          draining = true;
-          logger.info({ live_calls: media.stats().liveCalls, timeout_s: config.drainTimeoutSeconds }, 'draining');
-          await media.drain(config.drainTimeoutSeconds * 1000);
+          // Admission closes first; live calls get the drain, then the HTTP server closes.
+          await own.drain(config.drainTimeoutSeconds * 1000);
           await server.close();
           // What has not landed by now stays journaled for the next process.
-          await ownFlusher.stop({ graceMs: SHUTDOWN_GRACE_MS });
-          ownJournal.close();
+          await own.stop({ graceMs: SHUTDOWN_GRACE_MS });
           if (!(await settlesWithin(database.close(), SHUTDOWN_GRACE_MS))) {
             logger.warn({ graceMs: SHUTDOWN_GRACE_MS }, 'the database did not close in time; exiting without it');
           }
         })()),
     };
   } catch (error) {
-    await flusher?.stop();
-    journal?.close();
+    await layer?.stop({ drainMs: 0 });
     await database.close();
     throw error;
   }

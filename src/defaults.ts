@@ -12,9 +12,10 @@ export type FsyncPolicy = (typeof FSYNC_POLICIES)[number];
 /**
  * Every default of the library, in one place: the config (env), the media
  * stream hub, the context loader, the write buffer, the journal and the
- * flusher all read them from here.
+ * flusher all read them from here. Frozen: read them, never set them (pass
+ * options instead).
  */
-export const DEFAULTS = {
+export const DEFAULTS = Object.freeze({
   /** The one start-of-call statement's timeout (`CONTEXT_LOAD_TIMEOUT_MS`). */
   contextLoadTimeoutMs: 500,
   /** When journaled writes are forced to disk (`JOURNAL_FSYNC`). */
@@ -61,4 +62,4 @@ export const DEFAULTS = {
    * statement times. 10 takes a burst of 200 starts within ~100 ms.
    */
   dbPoolSize: 10,
-} as const;
+} as const);

@@ -19,18 +19,14 @@ describe('the public API', () => {
       'ErrorCodes',
       'FSYNC_POLICIES',
       'Flusher',
-      'GUARD_MODES',
       'InvalidWriteError',
       'Journal',
       'JournalError',
-      'LAYER_MIGRATIONS_TABLE',
       'LiveCallDbAccessError',
       'LiveCallGuardError',
-      'STREAM_CLAIMS_TABLE',
       'StreamReplayError',
       'TenantMismatchError',
       'UnknownTenantError',
-      'WriteBuffer',
       'WriteBufferClosedError',
       'WriteBufferFullError',
       'createLogger',
@@ -77,27 +73,20 @@ describe('the public API', () => {
 
   it('live-call-guard/check (src/check/index.ts)', async () => {
     expect(Object.keys(await import('../src/check/index.js')).sort()).toEqual([
-      'checkExitCode',
       'checkTraces',
       'checkVerdict',
-      'formatJson',
-      'formatText',
     ]);
   });
 
   it('live-call-guard/twilio (src/twilio/index.ts)', async () => {
     expect(Object.keys(await import('../src/twilio/index.js')).sort()).toEqual([
       'CloseCodes',
-      'DEFAULT_LIMITS',
       'busyTwiml',
-      'createStreamToken',
+      'createCallLayer',
       'isValidTwilioSignature',
       'mediaStream',
-      'mediaStreamUrl',
-      'parseInboundMessage',
       'streamTwiml',
       'twilioUpgradeVerifier',
-      'verifyStreamToken',
     ]);
   });
 
@@ -114,5 +103,26 @@ describe('the public API', () => {
       'rmsLevel',
       'tones',
     ]);
+  });
+
+  it('DEFAULTS cannot be changed at run time', async () => {
+    const { DEFAULTS } = await import('../src/index.js');
+    expect(Object.isFrozen(DEFAULTS)).toBe(true);
+    expect(() => {
+      (DEFAULTS as { drainTimeoutSeconds: number }).drainTimeoutSeconds = 1;
+    }).toThrow(TypeError);
+    expect(DEFAULTS.drainTimeoutSeconds).toBe(30);
+  });
+
+  it('the published .d.ts leaves @internal members out (stripInternal)', () => {
+    const file = new URL('../dist/buffer/write-buffer.d.ts', import.meta.url);
+    let declarations: string;
+    try {
+      declarations = readFileSync(file, 'utf8');
+    } catch {
+      throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
+    }
+    expect(declarations).toContain('enqueue<');
+    for (const member of ['restore', 'persist', 'journalFile']) expect(declarations).not.toMatch(new RegExp(`\\b${member}\\b`));
   });
 });

@@ -17,28 +17,40 @@ const ENTRIES: Record<string, string> = {
   'live-call-guard/testing': 'src/testing/index.js',
 };
 
-/** Every ```ts block of the README, with the file name its first line gives (`// file: name.ts`). */
-async function snippets(): Promise<Array<{ file: string | undefined; code: string; line: number }>> {
-  const text = await fs.readFile(path.join(ROOT, 'README.md'), 'utf8');
+/** The documents whose snippets are checked: the README and every page of docs/ (a page without a ts block is fine). */
+async function documents(): Promise<string[]> {
+  const pages = (await fs.readdir(path.join(ROOT, 'docs'))).filter((name) => name.endsWith('.md')).sort();
+  return ['README.md', ...pages.map((name) => `docs/${name}`)];
+}
+
+/** Every ```ts block of a document, with the file name its first line gives (`// file: name.ts`). */
+async function snippets(document: string): Promise<Array<{ document: string; file: string | undefined; code: string; line: number }>> {
+  const text = await fs.readFile(path.join(ROOT, document), 'utf8');
   return [...text.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => ({
+    document,
     file: /^\/\/ file: ([\w.-]+\.ts)\n/.exec(match[1]!)?.[1],
     code: match[1]!,
     line: text.slice(0, match.index).split('\n').length,
   }));
 }
 
-describe('README snippets', () => {
-  it('every TypeScript snippet type-checks against the entry points', async () => {
-    const blocks = await snippets();
-    expect(blocks.length).toBeGreaterThanOrEqual(4);
-    expect(blocks.filter((block) => !block.file).map((block) => `README.md:${block.line} has no "// file:" line`)).toEqual([]);
+describe('README and docs/ snippets', () => {
+  it('every TypeScript snippet of README.md and docs/*.md type-checks against the entry points', async () => {
+    const docs = await documents();
+    expect(docs.length).toBeGreaterThan(1);
+    const blocks = (await Promise.all(docs.map((document) => snippets(document)))).flat();
+    expect(blocks.filter((block) => block.document === 'README.md').length).toBeGreaterThanOrEqual(4);
+    expect(blocks.filter((block) => !block.file).map((block) => `${block.document}:${block.line} has no "// file:" line`)).toEqual([]);
+    // One directory for all: two snippets may not claim one file name.
+    const names = blocks.map((block) => block.file!);
+    expect(names.filter((name, index) => names.indexOf(name) !== index)).toEqual([]);
 
     await fs.rm(DIR, { recursive: true, force: true });
     await fs.mkdir(DIR, { recursive: true });
-    for (const { file, code } of blocks) {
+    for (const { document, file, code } of blocks) {
       const resolved = code.replace(/from '(live-call-guard(?:\/\w+)?)'/g, (_whole, name: string) => {
         const target = ENTRIES[name];
-        if (!target) throw new Error(`README imports ${name}, which is no entry point`);
+        if (!target) throw new Error(`${document} imports ${name}, which is no entry point`);
         return `from '${path.relative(DIR, path.join(ROOT, target))}'`;
       });
       await fs.writeFile(path.join(DIR, file!), resolved);

@@ -4,8 +4,8 @@ import express from 'express';
 import expressWs from 'express-ws';
 import knexFactory, { type Knex } from 'knex';
 import { z } from 'zod';
-import { createLogger, Flusher, Journal, type Logger } from '../../src/index.js';
-import { isValidTwilioSignature, mediaStream, streamTwiml, twilioUpgradeVerifier, type MediaStreamHandler } from '../../src/twilio/index.js';
+import { createLogger, type Flusher, type Journal, type Logger } from '../../src/index.js';
+import { createCallLayer, type CallLayer, type MediaStreamHandler } from '../../src/twilio/index.js';
 import { orderLineAgent, type OrderLineAgent } from './agent.js';
 import { orderLineApp } from './app.js';
 import { migrateOrderLine } from './migrations.js';
@@ -37,6 +37,7 @@ export interface OrderLineServer {
   /** `http://host:port`. */
   readonly url: string;
   readonly knex: Knex;
+  readonly layer: CallLayer;
   readonly media: MediaStreamHandler;
   readonly flusher: Flusher;
   readonly journal: Journal;
@@ -50,6 +51,7 @@ const webhook = z.object({
   CallSid: z.string().regex(/^CA[0-9A-Za-z]{1,62}$/, 'must be a Twilio call sid'),
   From: z.string().max(64).optional(),
 });
+const FORM = express.urlencoded({ extended: false, limit: '16kb' });
 const PHONE = /^\+?[0-9 ()-]{3,32}$/;
 
 /**
@@ -60,9 +62,6 @@ const PHONE = /^\+?[0-9 ()-]{3,32}$/;
  * recovers journaled writes of an earlier process before it listens.
  */
 export async function startOrderLine(options: OrderLineServerOptions): Promise<OrderLineServer> {
-  if (options.twilioAuthToken && !options.publicUrl) {
-    throw new TypeError('startOrderLine: twilioAuthToken needs publicUrl (signatures are over the public URL)');
-  }
   const logger = options.logger ?? createLogger();
   const knex = knexFactory({
     client: 'pg',
@@ -73,58 +72,39 @@ export async function startOrderLine(options: OrderLineServerOptions): Promise<O
     connection: { connectionString: options.databaseUrl, application_name: 'order-line' },
     pool: { min: 0, max: 10 },
   });
-  let journal: Journal | undefined;
-  let flusher: Flusher | undefined;
+  let layer: CallLayer | undefined;
   try {
+    // Fails closed at construction (e.g. twilioAuthToken without publicUrl).
+    layer = createCallLayer({
+      knex,
+      app: orderLineApp,
+      agent: options.agent ?? orderLineAgent(),
+      journal: options.journalDir,
+      logger,
+      streamSecret: options.streamSecret,
+      twilio: { authToken: options.twilioAuthToken, publicUrl: options.publicUrl },
+    });
     const applied = await migrateOrderLine(knex);
     if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
-    journal = new Journal({ dir: options.journalDir, logger });
-    journal.probe();
-    flusher = new Flusher({ knex, operations: orderLineApp.writes, journal, logger });
-    await flusher.start();
+    await layer.start();
   } catch (error) {
-    await flusher?.stop();
-    journal?.close();
+    await layer?.stop({ drainMs: 0 });
     await knex.destroy();
     throw error;
   }
-  const ownJournal = journal;
-  const ownFlusher = flusher;
-
-  let draining = false;
-  const refusal = (): string | undefined => {
-    if (draining) return 'draining';
-    const health = ownJournal.health();
-    return health.writable ? undefined : `the journal cannot keep writes (${health.reason ?? 'unknown'})`;
-  };
-  const media = mediaStream({
-    knex,
-    app: orderLineApp,
-    agent: options.agent ?? orderLineAgent(),
-    flusher: ownFlusher,
-    journal: ownJournal,
-    logger,
-    streamSecret: options.streamSecret,
-  });
+  const own = layer;
 
   const app = express();
   const server = http.createServer(app);
-  const { app: wsApp } = expressWs(app, server, {
-    wsOptions: {
-      maxPayload: 64 * 1024,
-      verifyClient: twilioUpgradeVerifier({ authToken: options.twilioAuthToken, publicUrl: options.publicUrl, isDraining: () => refusal() !== undefined }),
-    },
-  });
+  const { app: wsApp } = expressWs(app, server, { wsOptions: { maxPayload: 64 * 1024, verifyClient: own.verifyClient } });
   wsApp.disable('x-powered-by');
-  wsApp.post('/twiml', express.urlencoded({ extended: false, limit: '16kb' }), (req, res) => {
+  wsApp.post('/twiml', FORM, (req, res) => {
     const form = Object.fromEntries(Object.entries((req.body ?? {}) as Record<string, unknown>).map(([key, value]) => [key, String(value)]));
-    const publicUrl = options.publicUrl ?? `${req.protocol}://${req.headers.host ?? 'localhost'}`;
-    if (options.twilioAuthToken) {
-      const signedUrl = new URL(req.originalUrl, publicUrl).toString();
-      if (!isValidTwilioSignature(options.twilioAuthToken, req.headers['x-twilio-signature'], signedUrl, form)) {
-        res.status(403).type('text/plain').send('invalid X-Twilio-Signature');
-        return;
-      }
+    const signed = { url: req.originalUrl, signature: req.headers['x-twilio-signature'], form };
+    // The signature before the body is read for meaning (403, then 400).
+    if (!own.verifyWebhook(signed)) {
+      res.status(403).type('text/plain').send('invalid X-Twilio-Signature');
+      return;
     }
     const parsed = webhook.safeParse({ ...form, shop_id: req.query.shop_id });
     if (!parsed.success) {
@@ -132,15 +112,13 @@ export async function startOrderLine(options: OrderLineServerOptions): Promise<O
       return;
     }
     const { shop_id: shopId, CallSid: callSid, From: from } = parsed.data;
-    if (refusal() !== undefined) {
-      res.type('text/xml').send('<?xml version="1.0" encoding="UTF-8"?><Response><Reject reason="busy"/></Response>');
-      return;
-    }
     const parameters: Record<string, string> = { shop_id: shopId };
     if (from && PHONE.test(from)) parameters.caller = from;
-    res.type('text/xml').send(streamTwiml({ publicUrl, callSid, parameters, streamSecret: options.streamSecret }));
+    // Busy while the layer is not admitting (starting, draining, journal, capacity).
+    const answer = own.twiml({ ...signed, callSid, parameters, origin: `${req.protocol}://${req.headers.host ?? 'localhost'}` });
+    res.status(answer.status).type(answer.contentType).send(answer.body);
   });
-  wsApp.ws('/media', media);
+  wsApp.ws('/media', own.handler);
 
   try {
     await new Promise<void>((resolve, reject) => {
@@ -151,8 +129,7 @@ export async function startOrderLine(options: OrderLineServerOptions): Promise<O
       });
     });
   } catch (error) {
-    await ownFlusher.stop();
-    ownJournal.close();
+    await own.stop({ drainMs: 0 });
     await knex.destroy();
     throw error;
   }
@@ -164,20 +141,18 @@ export async function startOrderLine(options: OrderLineServerOptions): Promise<O
   return {
     url,
     knex,
-    media,
-    flusher: ownFlusher,
-    journal: ownJournal,
+    layer: own,
+    media: own.handler,
+    flusher: own.flusher,
+    journal: own.journal,
     close: () =>
       (closing ??= (async () => {
-        draining = true;
-        await media.drain(options.drainTimeoutMs ?? 10_000);
+        await own.drain(options.drainTimeoutMs ?? 10_000);
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();
         });
-        // What has not landed by now stays journaled for the next process.
-        await ownFlusher.stop({ graceMs: 5_000 });
-        ownJournal.close();
+        await own.stop({ graceMs: 5_000 });
         await knex.destroy();
       })()),
   };

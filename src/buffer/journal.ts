@@ -211,7 +211,10 @@ export class Journal {
     this.fail(`an append of call ${callSid} failed: ${errorCode(error)}`);
   }
 
-  /** A file recovery has claimed: its writes are read elsewhere; it can be marked flushed or removed. */
+  /**
+   * A file recovery has claimed: its writes are read elsewhere; it can be marked flushed or removed.
+   * @internal Called by recovery.
+   */
   adopt(filePath: string): CallJournal {
     return new CallJournal(this.host, filePath, undefined);
   }

@@ -2,7 +2,8 @@
 // Jaeger JSON), for CI. The in-memory test helper: live-call-guard/testing.
 export { checkTraces } from './check-traces.js';
 export type { CheckResult, CheckTracesOptions } from './check-traces.js';
-export { checkExitCode, checkVerdict, formatJson, formatText } from './format.js';
+// The CLI's verdict, for a CI script of your own (its text and JSON formats: `live-call-guard check --format`).
+export { checkVerdict } from './format.js';
 export type { CheckGateOptions, CheckVerdict } from './format.js';
 export type { TraceViolation, TraceCheckerResult } from './trace-checker.js';
 export type { SpanRecord, SkippedInput, SourcePosition } from './span-record.js';

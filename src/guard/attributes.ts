@@ -1,4 +1,11 @@
-/** The span contract: names of spans, attributes, events and metrics (DESIGN.md). */
+import { ATTR_CODE_STACKTRACE, ATTR_DB_QUERY_TEXT, ATTR_DB_SYSTEM_NAME } from '@opentelemetry/semantic-conventions';
+
+/**
+ * The span contract: names of spans, attributes, events and metrics (DESIGN.md).
+ * Names the OpenTelemetry semantic conventions define come from
+ * `@opentelemetry/semantic-conventions` (stable entry); the layer's own are
+ * literals here, nowhere else.
+ */
 export const SpanNames = {
   MEDIA_STREAM: 'media_stream',
   LOAD_CONTEXT: 'call.load_context',
@@ -38,8 +45,13 @@ export const Attributes = {
   COMMITS_LIVE: 'call.db.commits.live',
   COMMITS_FLUSH: 'call.db.commits.flush',
   DB_TIME_MS: 'call.db.time_ms',
-  CODE_STACKTRACE: 'code.stacktrace',
-  DB_QUERY_TEXT: 'db.query.text',
+  CODE_STACKTRACE: ATTR_CODE_STACKTRACE,
+  DB_QUERY_TEXT: ATTR_DB_QUERY_TEXT,
+  DB_SYSTEM_NAME: ATTR_DB_SYSTEM_NAME,
+  /** The pre-1.26 conventions' `db.system` (instrumentation-pg emits it by default); incubating only, so not imported. */
+  DB_SYSTEM_LEGACY: 'db.system',
+  /** The pre-1.26 conventions' `db.statement`; incubating only, so not imported. */
+  DB_STATEMENT_LEGACY: 'db.statement',
 } as const;
 
 export const Events = {

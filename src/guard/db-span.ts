@@ -1,4 +1,5 @@
 import type { Attributes as OtelAttributes } from '@opentelemetry/api';
+import { Attributes, SpanNames } from './attributes.js';
 
 /**
  * THE predicate: what counts as "a database client span". One module, shared
@@ -18,7 +19,7 @@ export interface SpanLike {
 
 /** The attributes alone (at sampling time, there is no span yet). */
 export function hasDatabaseAttributes(attributes: OtelAttributes | undefined): boolean {
-  return attributes !== undefined && (attributes['db.system.name'] !== undefined || attributes['db.system'] !== undefined);
+  return attributes !== undefined && (attributes[Attributes.DB_SYSTEM_NAME] !== undefined || attributes[Attributes.DB_SYSTEM_LEGACY] !== undefined);
 }
 
 /** A span of a database client: instrumentation-pg's, or any with `db.system.name` / `db.system`. */
@@ -33,11 +34,11 @@ export function isConnectionSpan(span: SpanLike): boolean {
 
 /** The span that marks a live call: `in_live_call`, or any span with `live_call=true`. */
 export function isLiveCallSpan(span: SpanLike): boolean {
-  return span.attributes['live_call'] === true || span.name === 'in_live_call';
+  return span.attributes[Attributes.LIVE_CALL] === true || span.name === SpanNames.LIVE_CALL;
 }
 
 /** The statement text of a database span, under the current or the older attribute. */
 export function queryTextOf(attributes: OtelAttributes): string | undefined {
-  const text = attributes['db.query.text'] ?? attributes['db.statement'];
+  const text = attributes[Attributes.DB_QUERY_TEXT] ?? attributes[Attributes.DB_STATEMENT_LEGACY];
   return typeof text === 'string' ? text : undefined;
 }

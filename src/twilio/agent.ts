@@ -1,9 +1,9 @@
 import type { TenantId } from '../buffer/journal-format.js';
-import type { WriteBuffer } from '../buffer/write-buffer.js';
+import type { CallWrites } from '../buffer/call-writes.js';
 import type { WriteOperations } from '../buffer/write-operation.js';
 import type { Logger } from '../logger.js';
 
-/** What an agent sees of a call: the frozen context, the buffer, and the audio channel. Never Knex. */
+/** What an agent sees of a call: the frozen context, its writes (enqueue only), and the audio channel. Never Knex. */
 export interface AgentCall<TContext = unknown, TOps extends WriteOperations = WriteOperations, TTenant extends TenantId = TenantId> {
   readonly callSid: string;
   readonly streamSid: string;
@@ -13,8 +13,8 @@ export interface AgentCall<TContext = unknown, TOps extends WriteOperations = Wr
   readonly parameters: Readonly<Record<string, string>>;
   /** Null when the start-of-call load failed or timed out: the call goes on without it. */
   readonly context: TContext | null;
-  /** The call's writes (the app's declared operations); flushed in one transaction when the call ends. */
-  readonly writes: WriteBuffer<TOps>;
+  /** The call's writes (the app's declared operations): enqueue only; flushed in one transaction when the call ends. */
+  readonly writes: CallWrites<TOps>;
   readonly log: Logger;
   /** Queues µ-law 8 kHz audio to the caller (sent in chunks of up to a second). */
   sendAudio(mulaw: Buffer): void;

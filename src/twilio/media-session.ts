@@ -13,6 +13,7 @@ import { childLogger, type Logger } from '../logger.js';
 import type { AgentCall, AgentSession } from './agent.js';
 import { audioChunks } from './audio-chunks.js';
 import { settlesWithin } from '../settles-within.js';
+import { callWritesOf } from '../buffer/call-writes.js';
 import { closeReasonText, CloseCodes, type CloseReason } from './close-codes.js';
 import type { MediaStreamHub } from './media-stream-hub.js';
 import { describeZodError } from '../zod-error.js';
@@ -361,7 +362,7 @@ export class MediaSession {
       direction,
       parameters,
       context: callContext,
-      writes: this.buffer!,
+      writes: callWritesOf(this.buffer!),
       log: childLogger(this.log, { call_sid: this.callSid }),
       sendAudio: (mulaw) => {
         // Up to a second of audio per message: Twilio queues it all the same,

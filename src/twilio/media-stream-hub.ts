@@ -32,7 +32,7 @@ export interface MediaStreamLimits {
   maxLiveCalls: number;
 }
 
-export const DEFAULT_LIMITS: MediaStreamLimits = {
+export const DEFAULT_LIMITS: Readonly<MediaStreamLimits> = Object.freeze({
   startTimeoutMs: DEFAULTS.startTimeoutMs,
   heartbeatIntervalMs: DEFAULTS.heartbeatIntervalMs,
   contextLoadTimeoutMs: DEFAULTS.contextLoadTimeoutMs,
@@ -41,7 +41,7 @@ export const DEFAULT_LIMITS: MediaStreamLimits = {
   maxBufferedBytes: DEFAULTS.maxBufferedBytes,
   stopTimeoutMs: DEFAULTS.stopTimeoutMs,
   maxLiveCalls: DEFAULTS.maxLiveCalls,
-};
+});
 
 /** Where a new call was turned away: the webhook (busy TwiML), the upgrade (503), the `start` message (1013). */
 export type RefusedAt = 'twiml' | 'upgrade' | 'start';
@@ -58,6 +58,8 @@ export type ProblemKind =
 
 /** The start of every capacity refusal's reason. */
 export const CAPACITY_REASON = 'at capacity';
+/** The start of the reason while admission is closed (not started, draining, stopped). */
+export const CLOSED_REASON = 'not taking calls';
 
 export interface MediaStreamHubOptions {
   knex: Knex;
@@ -89,6 +91,8 @@ export class MediaStreamHub extends EventEmitter<MediaStreamEvents> {
   private readonly refusedCounts: Record<RefusedAt, number> = { twiml: 0, upgrade: 0, start: 0 };
   /** Whether the last admission was refused: refusals are logged once per streak, counted always. */
   private refusing = false;
+  /** Why admission is closed (not started, draining, stopped), or undefined while open. */
+  private closedFor: string | undefined;
   private readonly counts: Record<ProblemKind, number> = {
     invalid: 0,
     out_of_order: 0,
@@ -127,7 +131,7 @@ export class MediaStreamHub extends EventEmitter<MediaStreamEvents> {
       description: 'Media-stream messages dropped, handlers failed, streams closed by the server',
     });
     this.refusals = meter.createCounter('media_stream.refused', {
-      description: 'New calls turned away (busy TwiML, upgrade 503, start 1013), by where and why (capacity, journal)',
+      description: 'New calls turned away (busy TwiML, upgrade 503, start 1013), by where and why (capacity, journal, closed)',
     });
     const max = this.limits.maxLiveCalls;
     if (!Number.isInteger(max) || max < 0) throw new TypeError(`limits.maxLiveCalls must be a whole number >= 0 (0: no limit); received ${String(max)}`);
@@ -138,7 +142,25 @@ export class MediaStreamHub extends EventEmitter<MediaStreamEvents> {
    * undefined. Asked by `/twiml` (busy), the upgrade (503) and `start` (1013).
    */
   refusal(): string | undefined {
-    return this.journalRefusal() ?? this.capacityRefusal(this.sessions);
+    return this.closedRefusal() ?? this.journalRefusal() ?? this.capacityRefusal(this.sessions);
+  }
+
+  /**
+   * Closes admission: every new call is refused at all three doors (`/twiml`
+   * busy, upgrade 503, `start` 1013) until {@link openAdmission}. Calls in
+   * progress go on.
+   */
+  closeAdmission(why: string): void {
+    this.closedFor = `${CLOSED_REASON} (${why})`;
+  }
+
+  openAdmission(): void {
+    this.closedFor = undefined;
+  }
+
+  /** Whether admission is closed (see {@link closeAdmission}). */
+  get admissionClosed(): boolean {
+    return this.closedFor !== undefined;
   }
 
   /**
@@ -147,7 +169,7 @@ export class MediaStreamHub extends EventEmitter<MediaStreamEvents> {
    * counts started calls, for servers without the upgrade check).
    */
   startRefusal(): string | undefined {
-    return this.journalRefusal() ?? this.capacityRefusal(this.liveCalls.size);
+    return this.closedRefusal() ?? this.journalRefusal() ?? this.capacityRefusal(this.liveCalls.size);
   }
 
   /** {@link refusal}, counted as a refusal at `at` when there is one. */
@@ -168,7 +190,11 @@ export class MediaStreamHub extends EventEmitter<MediaStreamEvents> {
       this.logger.warn({ reason, at }, 'refusing new calls (counted in media_stream.refused) until this clears');
     }
     this.refusedCounts[at] += 1;
-    this.refusals.add(1, { at, reason: reason.startsWith(CAPACITY_REASON) ? 'capacity' : 'journal' });
+    this.refusals.add(1, { at, reason: reason.startsWith(CAPACITY_REASON) ? 'capacity' : reason.startsWith(CLOSED_REASON) ? 'closed' : 'journal' });
+  }
+
+  private closedRefusal(): string | undefined {
+    return this.closedFor;
   }
 
   private journalRefusal(): string | undefined {

@@ -26,7 +26,7 @@ export interface MediaStreamOptions<TContext = unknown, TOps extends WriteOperat
   logger: Logger;
   /** CALL_STREAM_SECRET: when set, `start` must carry a valid token for its call and business. */
   streamSecret?: string | undefined;
-  /** Limits; defaults in DEFAULT_LIMITS. */
+  /** Limits; each default in DEFAULTS (see MediaStreamLimits). */
   limits?: Partial<MediaStreamLimits>;
   /** Called with the nanoseconds each inbound message took to handle. Default none (nothing measured). */
   onFrameHandled?: (nanoseconds: number) => void;
@@ -65,21 +65,41 @@ export interface MediaStreamHandler {
   on<K extends keyof MediaStreamEvents>(event: K, listener: (...args: MediaStreamEvents[K]) => void): void;
   off<K extends keyof MediaStreamEvents>(event: K, listener: (...args: MediaStreamEvents[K]) => void): void;
   /**
-   * Waits up to `timeoutMs` for live calls to end and their writes to land;
-   * then hangs up on the rest (1001) and returns once their writes are with
-   * the flusher (stop it next: what has not landed stays journaled).
+   * Closes admission first (new calls: `/twiml` busy via {@link admission},
+   * upgrade 503, `start` 1013), then waits up to `timeoutMs` for live calls to
+   * end and their writes to land; then hangs up on the rest (1001) and
+   * returns once their writes are with the flusher (stop it next: what has
+   * not landed stays journaled).
    */
   drain(timeoutMs: number): Promise<void>;
+  /**
+   * Waits up to `timeoutMs` for the streams open now to end and their writes
+   * to land (or be dead-lettered or journaled), admission unchanged; true
+   * when they all did. For tests and benchmarks between rounds of calls.
+   */
+  settled(timeoutMs: number): Promise<boolean>;
 }
 
 /**
  * Twilio Media Streams for an express-ws app:
- * `app.ws('/media', mediaStream({ knex, agent, flusher, logger }))`.
+ * `app.ws('/media', mediaStream({ knex, app, agent, flusher, logger }))`.
  * Check signatures before the upgrade with `verifyClient` (see twilio-signature.ts).
+ * `createCallLayer` builds this with the journal, the flusher and the
+ * shutdown order for you.
  */
 export function mediaStream<TContext, TOps extends WriteOperations, TTenant extends TenantId>(
   options: MediaStreamOptions<TContext, TOps, TTenant>,
 ): MediaStreamHandler {
+  return mountMediaStream(options).handler;
+}
+
+/**
+ * {@link mediaStream}, with its hub (admission control) for the call layer.
+ * @internal
+ */
+export function mountMediaStream<TContext, TOps extends WriteOperations, TTenant extends TenantId>(
+  options: MediaStreamOptions<TContext, TOps, TTenant>,
+): { handler: MediaStreamHandler; hub: MediaStreamHub } {
   if (!(options.knex.client as { version?: string }).version) {
     // Without it knex runs `select version()` on each new connection: a second statement in a call's load phase.
     options.logger.warn('mediaStream: give knex `version` in its config (e.g. version: "15"); without it a new connection runs an extra query');
@@ -117,9 +137,12 @@ export function mediaStream<TContext, TOps extends WriteOperations, TTenant exte
       ws.terminate();
     }
   };
+  const settled = (timeoutMs: number): Promise<boolean> => settlesWithin(Promise.all([...sessions].map((session) => session.done)), timeoutMs);
   const drain = async (timeoutMs: number): Promise<void> => {
+    // Admission closes first: no new call starts while the live ones finish.
+    hub.closeAdmission('draining');
     // Calls that end by themselves: their writes land (or stay journaled) within the drain.
-    const ended = await settlesWithin(Promise.all([...sessions].map((session) => session.done)), timeoutMs);
+    const ended = await settled(timeoutMs);
     if (!ended) {
       // Hang up on the rest; their flushes are the flusher's (stopped after the drain: journaled).
       const reason = { code: CloseCodes.GOING_AWAY, reason: 'server shutting down' } as const;
@@ -128,6 +151,7 @@ export function mediaStream<TContext, TOps extends WriteOperations, TTenant exte
   };
   const handler: MediaStreamHandler = Object.assign(accept, {
     drain,
+    settled,
     stats: (): MediaStreamStats => hub.stats(),
     refusal: () => hub.refusal(),
     admission: (at: 'twiml' | 'upgrade') => hub.admission(at),
@@ -138,5 +162,5 @@ export function mediaStream<TContext, TOps extends WriteOperations, TTenant exte
       hub.off(event, listener as never);
     },
   });
-  return handler;
+  return { handler, hub };
 }

@@ -13,7 +13,8 @@ import type { OrderLineWrites } from '../../examples/order-line/operations.js';
 import { seedShop } from '../../examples/order-line/seed.js';
 import { startOrderLine, type OrderLineServer } from '../../examples/order-line/server.js';
 import { expectNoLiveCallDbAccess, parseStreamTwiml, TwilioStreamClient } from '../../src/testing/index.js';
-import { LAYER_MIGRATIONS_TABLE, WriteBuffer } from '../../src/index.js';
+import { WriteBuffer } from '../../src/buffer/write-buffer.js';
+import { LAYER_MIGRATIONS_TABLE } from '../../src/context/stream-claims.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { startPgWireCounter, type PgWireCounter, type WireStatement } from '../helpers/pg-wire-counter.js';
 import { spanExporter } from '../helpers/spans.js';
@@ -54,8 +55,8 @@ describe('examples/order-line: an app with its own schema on the public API, end
   let shopA: string;
   let shopB: string;
   let customerA: string;
-  /** The write buffer of each call, as the agent saw it (to replay its flush). */
-  const buffers = new Map<string, WriteBuffer<OrderLineWrites>>();
+  /** What each call's agent enqueued, in order (to replay its flush with the same keys). */
+  const enqueued = new Map<string, Array<{ name: keyof OrderLineWrites & string; input: unknown }>>();
   const ended = new Map<string, Promise<void>>();
   const endedResolvers = new Map<string, () => void>();
 
@@ -121,8 +122,24 @@ describe('examples/order-line: an app with its own schema on the public API, end
     const inner = orderLineAgent({ recognizeName: () => 'Dana Scully' });
     const agent: OrderLineAgent = {
       startCall(call) {
-        buffers.set(call.callSid, call.writes);
-        return inner.startCall(call);
+        const log: Array<{ name: keyof OrderLineWrites & string; input: unknown }> = [];
+        enqueued.set(call.callSid, log);
+        const writes: typeof call.writes = {
+          enqueue: (name, input) => {
+            log.push({ name, input });
+            return call.writes.enqueue(name, input);
+          },
+          get size() {
+            return call.writes.size;
+          },
+          get durable() {
+            return call.writes.durable;
+          },
+          get closed() {
+            return call.writes.closed;
+          },
+        };
+        return inner.startCall({ ...call, writes });
       },
     };
     server = await startOrderLine({ databaseUrl: wire.url, journalDir, port: 0, streamSecret: STREAM_SECRET, logger: pino({ level: 'silent' }), agent });
@@ -232,9 +249,17 @@ describe('examples/order-line: an app with its own schema on the public API, end
     const root = spans.find((span) => span.name === 'media_stream')!;
     expect(root.attributes).toMatchObject({ 'call.db.queries.load': 1, 'call.db.queries.live': 0, 'call.db.queries.flush': 5 });
 
-    // Replay 1: the same buffer flushed again — the order is not inserted twice.
+    // Replay 1: the same writes (same stream, same sequence: same keys) flushed again — the order is not inserted twice.
     const landed = await rowsOf(shopA);
-    const again = await server.flusher.flush(buffers.get(callSid)!);
+    const replay = new WriteBuffer({
+      operations: orderLineApp.writes,
+      callSid,
+      streamSid: `MZ${callSid.slice(2)}`,
+      tenantId: shopA,
+      bindings: { direction: 'inbound', customerId: customerA, caller: CALLER },
+    });
+    for (const { name, input } of enqueued.get(callSid)!) replay.enqueue(name, input as never);
+    const again = await server.flusher.flush(replay);
     expect(again.status).toBe('flushed');
     if (again.status === 'flushed') expect(again.result.statements.find((s) => s.op === 'placeOrder')?.affected).toBe(0);
     expect(await rowsOf(shopA)).toEqual(landed);

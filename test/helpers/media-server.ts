@@ -87,7 +87,7 @@ export async function placeCall(
   options: StreamClientOptions = {},
 ): Promise<{ client: TwilioStreamClient; callSid: string; stream: StreamInstruction }> {
   const { stream } = await postTwiml(baseUrl, form);
-  if (!stream) throw new Error('the webhook answered no Stream');
+  if (!stream) throw new Error(`the webhook answered no Stream: ${(await postTwiml(baseUrl, form)).body}`);
   const client = await TwilioStreamClient.connect(stream.url, options);
   client.connected();
   client.start({ callSid: form.CallSid!, streamSid: `MZ${form.CallSid!.slice(2)}`, customParameters: stream.parameters });

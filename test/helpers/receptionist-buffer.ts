@@ -1,5 +1,5 @@
 import type { Journal, JournalError, TenantId } from '../../src/index.js';
-import { WriteBuffer } from '../../src/index.js';
+import { WriteBuffer } from '../../src/buffer/write-buffer.js';
 import { receptionistWrites, type FinalCallStatus, type LeadFields, type ReceptionistWrites } from '../../reference/operations.js';
 
 export interface ReceptionistBufferOptions {

@@ -94,7 +94,7 @@ describe('media-stream protocol: bad input', () => {
     await good.client.waitFor((m) => m.event === 'mark' && m.mark.name === 'booked');
     good.client.stop(goodSid);
     expect((await good.client.closed).code).toBe(1000);
-    await app.server.media.drain(5000); // every session of this case is done and flushed
+    expect(await app.server.media.settled(5000)).toBe(true); // every session of this case is done and flushed
     expect(await app.db.knex('appointments').where({ call_sid: goodSid })).toHaveLength(1);
     expect(await app.db.knex('call_logs').where({ call_sid: goodSid }).first('status')).toEqual({ status: 'completed' });
     // The bad call's writes landed too, whether it was closed or ended normally.
@@ -108,7 +108,7 @@ describe('media-stream protocol: bad input', () => {
       const callSid = newCallSid();
       const { client } = await placeCall(server.server.url, { CallSid: callSid, To: DEMO_NUMBERS.dental, From: JANE }, { autoPong: false });
       expect((await client.closed).code).toBe(1006); // terminated: no close frame
-      await server.server.media.drain(5000);
+      expect(await server.server.media.settled(5000)).toBe(true);
       // The greeting the agent buffered at start landed with the call's end.
       const session = await server.db.knex('call_sessions').where({ call_sid: callSid }).first('state');
       expect(session.state.greeting).toContain('Jane');

@@ -1,5 +1,5 @@
 // An adopter's app, from the packed tarball: its own schema (orders, UUID
-// tenants), the ready-made SDK with the guard, the media-stream middleware,
+// tenants), the ready-made SDK with the guard, the call layer (createCallLayer),
 // one simulated call, then the offline check over the trace file.
 // Type-checked under moduleResolution node16 and bundler; run from its
 // node16 build: node out/call.js (DATABASE_URL, LIVE_CALL_TRACE_FILE, JOURNAL_DIR).
@@ -16,9 +16,9 @@ const { z } = await import('zod');
 const { default: knexFactory } = await import('knex');
 const { default: express } = await import('express');
 const { default: expressWs } = await import('express-ws');
-const { defineCallApp, defineWrite, migrateLayer, Flusher, Journal, createLogger, ErrorCodes } = await import('live-call-guard');
+const { defineCallApp, defineWrite, migrateLayer, createLogger, ErrorCodes } = await import('live-call-guard');
 const { GUARD_MODES, getLiveCall } = await import('live-call-guard/guard');
-const { mediaStream, streamTwiml } = await import('live-call-guard/twilio');
+const { createCallLayer } = await import('live-call-guard/twilio');
 const { TwilioStreamClient, parseStreamTwiml } = await import('live-call-guard/testing');
 const { checkTraces, checkVerdict } = await import('live-call-guard/check');
 
@@ -73,21 +73,21 @@ const agent: Agent<Shop, typeof writes, string> = {
 };
 
 const logger = createLogger({ level: 'warn' });
-const journal = new Journal({ dir: process.env.JOURNAL_DIR!, logger });
-const flusher = new Flusher({ knex, operations: app.writes, journal, logger });
-await flusher.start();
-const server = expressWs(express());
 const streamSecret = randomUUID();
-const media = mediaStream({ knex, app, agent, flusher, journal, logger, streamSecret });
-server.app.ws('/media', media);
+// The layer's lifecycle in one object: journal probe + recovery at start, the one right order at stop.
+const layer = createCallLayer({ knex, app, agent, journal: process.env.JOURNAL_DIR!, logger, streamSecret });
+await layer.start();
+const server = expressWs(express(), undefined, { wsOptions: { verifyClient: layer.verifyClient } });
+server.app.ws('/media', layer.handler);
 const http = server.app.listen(0, '127.0.0.1');
 await new Promise<void>((resolve) => http.once('listening', () => resolve()));
 const { port } = http.address() as { port: number };
 
 const callSid = `CA${'0'.repeat(31)}1`;
-const flushed = new Promise<void>((resolve) => flusher.on('flushed', (event) => event.callSid === callSid && resolve()));
+const flushed = new Promise<void>((resolve) => layer.flusher.on('flushed', (event) => event.callSid === callSid && resolve()));
 // What the voice webhook answers, and what Twilio does with it.
-const stream = parseStreamTwiml(streamTwiml({ publicUrl: `http://127.0.0.1:${port}`, callSid, parameters: { tenant_id: shopId }, streamSecret }));
+const answer = layer.twiml({ callSid, parameters: { tenant_id: shopId }, url: '/twiml', signature: undefined, form: {}, origin: `http://127.0.0.1:${port}` });
+const stream = parseStreamTwiml(answer.body);
 if (!stream) throw new Error('the TwiML has no Stream');
 const client = await TwilioStreamClient.connect(stream.url, { answerMarks: 'immediately' });
 client.connected();
@@ -100,9 +100,9 @@ await flushed;
 const orders = await knex('orders').select('shop_id', 'call_sid', 'item');
 
 client.close();
-await media.drain(1_000);
+await layer.drain(1_000);
 await new Promise((resolve) => http.close(resolve));
-await flusher.stop();
+await layer.stop();
 await telemetry.shutdown();
 await knex.destroy();
 const traces = await checkTraces([process.env.LIVE_CALL_TRACE_FILE!]);

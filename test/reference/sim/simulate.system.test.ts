@@ -27,7 +27,7 @@ describe('simulate against the cached receptionist', () => {
     const summary = await simulate({ url: app.server.url, calls: 8, concurrency: 4, durationMs: 2000, scenario: 'mix', seed: 7 });
     expect(summary).toMatchObject({ calls: 8, ok: 8, failed: 0, closeCodes: { 1000: 8 } });
     expect(new Set(summary.results.map((r) => r.scenario)).size).toBeGreaterThan(1);
-    await app.server.media.drain(5000);
+    expect(await app.server.media.settled(5000)).toBe(true);
     expect(await verifySimulation(app.db.knex, summary)).toEqual([]);
 
     const roots = rootSpans(summary.results.map((r) => r.callSid));
@@ -64,7 +64,7 @@ describe('simulate against the naive agent', () => {
     const before = await testTelemetry().metrics.counterValue('live_call.db.violations', { mode: 'report' });
     const summary = await simulate({ url: naive.server.url, calls: 4, concurrency: 4, durationMs: 2000, scenario: 'mix', seed: 5 });
     expect(summary.ok).toBe(4);
-    await naive.server.media.drain(5000);
+    expect(await naive.server.media.settled(5000)).toBe(true);
     expect(await verifySimulation(naive.db.knex, summary)).toEqual([]);
     for (const root of rootSpans(summary.results.map((r) => r.callSid))) {
       expect(Number(root.attributes['call.db.queries.live'])).toBeGreaterThan(5);
