@@ -149,6 +149,16 @@ export function flushedLine(): string {
   return `${JSON.stringify({ type: 'flushed', at: new Date().toISOString() })}\n`;
 }
 
+/**
+ * Whether a journal file holds no complete line: its header's write(2)
+ * never finished (the process died between open and header, or the disk
+ * was full). Such a call never acknowledged a write: there is nothing to
+ * recover and nothing to dead-letter.
+ */
+export function isHeaderless(text: string): boolean {
+  return !text.includes('\n');
+}
+
 /** What a journal file says. */
 export interface JournalContents {
   readonly header: CallHeader;

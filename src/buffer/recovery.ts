@@ -5,7 +5,7 @@ import type { Journal } from './journal.js';
 import type { Logger } from '../logger.js';
 import { describeError, writeDeadLetter } from './dead-letter.js';
 import type { FlushOutcome, RecoveryReport } from './flush-outcome.js';
-import { encodeCallSid, freeJournalPath, JOURNAL_SUFFIX, parseJournal, parseJournalFileName } from './journal-format.js';
+import { encodeCallSid, freeJournalPath, isHeaderless, JOURNAL_SUFFIX, parseJournal, parseJournalFileName } from './journal-format.js';
 import type { Owner } from './owner.js';
 import { isOwnerAlive, ownerTag } from './owner.js';
 import { WriteBuffer } from './write-buffer.js';
@@ -59,7 +59,7 @@ export function claimOrphan(orphan: OrphanJournal, owner: Owner): string | undef
 export type TakenOrphan =
   /** Writes to replay: a closed buffer whose flush marks (removes) the claimed file. */
   | { readonly kind: 'replay'; readonly buffer: WriteBuffer }
-  /** Nothing to write (already flushed, or no writes); the file is removed. */
+  /** Nothing to write (already flushed, no writes, or not even a whole header); the file is removed. */
   | { readonly kind: 'empty' }
   /** A journal that cannot be parsed: for the dead letters. The claimed file is still there. */
   | { readonly kind: 'unreadable'; readonly error: JournalError; readonly text: string; readonly path: string };
@@ -72,6 +72,10 @@ export function takeOrphan(orphan: OrphanJournal, journal: Journal, operations: 
   const claimed = claimOrphan(orphan, journal.owner);
   if (!claimed) return undefined;
   const text = fs.readFileSync(claimed, 'utf8');
+  if (isHeaderless(text)) {
+    journal.adopt(claimed).remove();
+    return { kind: 'empty' };
+  }
   let contents;
   try {
     contents = parseJournal(text, orphan.path);
