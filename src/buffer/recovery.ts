@@ -3,11 +3,11 @@ import path from 'node:path';
 import { JournalError } from '../errors.js';
 import type { Journal } from './journal.js';
 import type { Logger } from '../logger.js';
-import { describeError, writeDeadLetter } from './dead-letter.js';
+import { describeError, unreadableLetterName, writeDeadLetter, type WrittenDeadLetter } from './dead-letter.js';
 import type { FlushOutcome, RecoveryReport } from './flush-outcome.js';
-import { encodeCallSid, freeJournalPath, isHeaderless, JOURNAL_SUFFIX, parseJournal, parseJournalFileName } from './journal-format.js';
+import { freeJournalPath, isHeaderless, JOURNAL_SUFFIX, parseJournal, parseJournalFileName } from './journal-format.js';
 import type { Owner } from './owner.js';
-import { isOwnerAlive, ownerTag } from './owner.js';
+import { isOwnerAlive } from './owner.js';
 import { WriteBuffer } from './write-buffer.js';
 import type { WriteOperations } from './write-operation.js';
 
@@ -108,8 +108,8 @@ export interface RecoveryHost {
   isStopped(): boolean;
   /** Lands a recovered buffer (with retries), as Flusher.flush does. */
   replay(buffer: WriteBuffer): Promise<FlushOutcome>;
-  /** An unreadable journal was dead-lettered: count and log it. */
-  deadLettered(callSid: string, reason: string, file: string): void;
+  /** An unreadable journal was dead-lettered: count (unless its letter was there already) and log it. */
+  deadLettered(callSid: string, reason: string, letter: WrittenDeadLetter): void;
 }
 
 /**
@@ -143,7 +143,7 @@ async function recoverOne(host: RecoveryHost, orphan: OrphanJournal, report: { -
   if (taken.kind === 'empty') {
     report.empty++;
   } else if (taken.kind === 'unreadable') {
-    const file = writeDeadLetter(journal.deadLetterDir, `${encodeCallSid(orphan.callSid)}.${ownerTag(journal.owner)}`, {
+    const letter = writeDeadLetter(journal.deadLetterDir, unreadableLetterName(orphan.callSid, taken.text), {
       reason: `unreadable journal: ${taken.error.message}`,
       error: describeError(taken.error),
       rawJournal: taken.text,
@@ -152,7 +152,7 @@ async function recoverOne(host: RecoveryHost, orphan: OrphanJournal, report: { -
     });
     fs.rmSync(taken.path, { force: true });
     report.deadLettered++;
-    host.deadLettered(orphan.callSid, taken.error.message, file);
+    host.deadLettered(orphan.callSid, taken.error.message, letter);
   } else {
     const outcome = await host.replay(taken.buffer);
     if (outcome.status === 'flushed') report.flushed++;
