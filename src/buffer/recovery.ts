@@ -84,17 +84,11 @@ export function takeOrphan(orphan: OrphanJournal, journal: Journal, operations: 
     return { kind: 'unreadable', error, text, path: claimed };
   }
   const file = journal.adopt(claimed);
-  if (contents.flushed || contents.writes.length + contents.legacyWrites.length === 0) {
+  if (contents.flushed || contents.writes.length === 0) {
     file.remove();
     return { kind: 'empty' };
   }
-  try {
-    return { kind: 'replay', buffer: WriteBuffer.restore(contents, file, operations) };
-  } catch (error) {
-    // A first-format write whose operation is not declared (or no longer validates).
-    if (!(error instanceof JournalError)) throw error;
-    return { kind: 'unreadable', error, text, path: claimed };
-  }
+  return { kind: 'replay', buffer: WriteBuffer.restore(contents, file, operations) };
 }
 
 /** What a recovery pass needs from the flusher that runs it. */
