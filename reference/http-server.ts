@@ -59,9 +59,12 @@ export function createAppServer(options: AppServerOptions): AppServer {
     // Larger frames close the socket with 1009.
     wsOptions: { maxPayload: 64 * 1024, ...(options.verifyClient ? { verifyClient: options.verifyClient } : {}) },
   });
-  // ws re-emits the HTTP server's errors (EADDRINUSE...) on the WebSocket
-  // server; listen() reports them, so this must not throw them again.
-  getWss().on('error', () => {});
+  // ws re-emits the HTTP server's errors on the WebSocket server. Those of
+  // listen() (EADDRINUSE...) are listen()'s to report; any later one (an
+  // accept that failed: EMFILE...) is logged.
+  getWss().on('error', (error: Error) => {
+    if (server.listening) options.logger.error({ err: error }, 'the HTTP server failed');
+  });
   wsApp.disable('x-powered-by');
   wsApp.use(healthRoutes({ knex: options.knex, ...options.readiness }));
   options.routes?.(wsApp);

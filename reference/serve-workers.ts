@@ -4,12 +4,10 @@ import { openDatabase, type Database } from './db/database.js';
 import { migrate } from './db/migrate.js';
 import { seedDemoData } from './db/seed.js';
 import { migrateLayer, type Logger } from '../src/index.js';
+import { nextRestart, WORKER_RESTART_POLICY, type RestartPolicy } from './worker-restarts.js';
 
 /** The message the primary sends a worker to drain and stop (a signal would count as the worker's first of two). */
 export const WORKER_SHUTDOWN = 'live-call-guard:shutdown';
-
-/** A worker that dies within this of its start is not replaced (a crash loop): the primary stops. */
-const CRASH_LOOP_MS = 10_000;
 
 export interface WorkersOptions {
   /** How many server processes. */
@@ -18,13 +16,15 @@ export interface WorkersOptions {
   args: string[];
   /** After this long a draining worker is killed (its own drain deadline comes first). */
   stopDeadlineMs: number;
+  /** When a worker that died is replaced. Default {@link WORKER_RESTART_POLICY}. */
+  restartPolicy?: RestartPolicy;
 }
 
 export interface RunningWorkers {
   /** `http://host:port`, the port all workers share. */
   readonly url: string;
   readonly database: Database;
-  /** Resolves when a worker crash loop stopped the workers (the exit code is then 1). */
+  /** Resolves when no worker is left (they died and the restart budget is spent; the exit code is then 1). */
   readonly failed: Promise<void>;
   /** Drains every worker (each waits for its calls, up to DRAIN_TIMEOUT_S), then closes the database. Runs once. */
   close(): Promise<void>;
@@ -41,14 +41,16 @@ export interface RunningWorkers {
  * claims files whose owner process is dead: a shared JOURNAL_DIR never
  * replays a live worker's calls. MAX_LIVE_CALLS and DB_POOL_SIZE are per
  * worker. A worker that dies is replaced (its journal is recovered by the
- * others); one that dies within 10 s of its start stops them all.
+ * others) within a restart budget (see worker-restarts.ts): the first at
+ * once, the next ones after a doubling wait; past the budget a dead worker
+ * is not replaced, the others go on serving, and the primary stops (exit
+ * 1) only when none is left.
  */
 export async function serveWorkers(config: Config, logger: Logger, options: WorkersOptions): Promise<RunningWorkers> {
   if (!cluster.isPrimary) throw new Error('serveWorkers runs in the primary process only');
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, pool: { min: 0, max: 1 } });
   let stopping = false;
   const workers = new Set<Worker>();
-  const startedAt = new Map<Worker, number>();
   let resolveFailed!: () => void;
   const failed = new Promise<void>((resolve) => (resolveFailed = resolve));
   try {
@@ -58,17 +60,35 @@ export async function serveWorkers(config: Config, logger: Logger, options: Work
 
     cluster.setupPrimary({ args: options.args });
     const env = { DATABASE_URL: database.connectionString };
+    const policy = options.restartPolicy ?? WORKER_RESTART_POLICY;
+    const restarts: number[] = [];
+    const pendingForks = new Set<NodeJS.Timeout>();
     const fork = (): Worker => {
       const worker = cluster.fork(env);
       workers.add(worker);
-      startedAt.set(worker, Date.now());
       worker.on('exit', (code, signal) => {
         workers.delete(worker);
         if (stopping) return;
-        const lived = Date.now() - (startedAt.get(worker) ?? 0);
-        logger.error({ worker_pid: worker.process.pid, code, signal, lived_ms: lived }, 'a server worker exited');
-        if (lived < CRASH_LOOP_MS) resolveFailed();
-        else fork();
+        const now = Date.now();
+        const next = nextRestart(restarts, now, policy);
+        const fields = { worker_pid: worker.process.pid, code, signal, workers_left: workers.size };
+        if (!next) {
+          logger.error(
+            { ...fields, restarts: policy.maxRestarts, window_s: policy.windowMs / 1000 },
+            'a server worker exited; the restart budget is spent: not replaced',
+          );
+          if (workers.size === 0 && pendingForks.size === 0) resolveFailed();
+          return;
+        }
+        logger.error({ ...fields, replace_in_ms: next.delayMs }, 'a server worker exited; replacing it');
+        restarts.push(now);
+        const timer = setTimeout(() => {
+          pendingForks.delete(timer);
+          if (stopping) return;
+          const replacement = fork();
+          replacement.once('listening', () => logger.info({ worker_pid: replacement.process.pid }, 'a replacement server worker is listening'));
+        }, next.delayMs);
+        pendingForks.add(timer);
       });
       return worker;
     };
@@ -91,6 +111,7 @@ export async function serveWorkers(config: Config, logger: Logger, options: Work
       close: () =>
         (closing ??= (async () => {
           stopping = true;
+          for (const timer of pendingForks) clearTimeout(timer);
           await Promise.all(
             [...workers].map(async (worker) => {
               const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));

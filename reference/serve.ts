@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Knex } from 'knex';
 import { DEFAULTS, Journal, migrateLayer, type Flusher, type Logger } from '../src/index.js';
 import { createCallLayer, type CallLayer, type MediaStreamHandler, type MediaStreamLimits } from '../src/twilio/index.js';
@@ -17,22 +18,6 @@ import { twimlRoute } from './twiml-route.js';
  * DRAIN_TIMEOUT_S + 2 x this (+ the telemetry flush, bounded the same way).
  */
 export const SHUTDOWN_GRACE_MS = DEFAULTS.shutdownGraceMs;
-
-/** Whether `promise` settled within `ms` (it is never left unhandled). */
-export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-    timer.unref();
-  });
-  const settled = promise.then(
-    () => true,
-    () => true,
-  );
-  const result = await Promise.race([settled, late]);
-  clearTimeout(timer);
-  return result;
-}
 
 export interface ServeOptions {
   /** The voice logic, or a factory given the server's Knex (the naive agent). Default: the demo receptionist. */
@@ -139,7 +124,8 @@ export async function serve(config: Config, logger: Logger, options: ServeOption
           await server.close();
           // What has not landed by now stays journaled for the next process.
           await own.stop({ graceMs: SHUTDOWN_GRACE_MS });
-          if (!(await settlesWithin(database.close(), SHUTDOWN_GRACE_MS))) {
+          const closed = database.close().then(() => true, () => true);
+          if (!(await Promise.race([closed, delay(SHUTDOWN_GRACE_MS, false, { ref: false })]))) {
             logger.warn({ graceMs: SHUTDOWN_GRACE_MS }, 'the database did not close in time; exiting without it');
           }
         })()),

@@ -50,6 +50,23 @@ const REDACTED_PATHS = [
   'req.headers["x-twilio-signature"]',
 ];
 
+/** Per logger: whether its bindings hold a trace_id, and the bindings (pino's serialised string) that answer is for. */
+const traceIdBindings = new WeakMap<object, { chindings: unknown; has: boolean }>();
+
+/**
+ * Whether `logger`'s own bindings carry a trace_id. pino's `bindings()`
+ * parses them (JSON.parse) on each call: the answer is kept until the
+ * bindings change (`setBindings` gives them a new string).
+ */
+function carriesTraceId(logger: pino.Logger): boolean {
+  const chindings = (logger as unknown as Record<symbol, unknown>)[pino.symbols.chindingsSym];
+  const cached = traceIdBindings.get(logger);
+  if (cached !== undefined && cached.chindings === chindings) return cached.has;
+  const has = 'trace_id' in logger.bindings();
+  traceIdBindings.set(logger, { chindings, has });
+  return has;
+}
+
 /**
  * A pino logger whose lines carry `trace_id` and `span_id` of the active
  * span, so a log line leads to its trace.
@@ -64,7 +81,7 @@ export function createLogger(options: LoggerOptions = {}): pino.Logger {
       // trace_id (a call's logger does): one trace_id per line.
       mixin(_fields, _level, logger) {
         const span = trace.getActiveSpan();
-        if (!span || 'trace_id' in logger.bindings()) return {};
+        if (!span || carriesTraceId(logger)) return {};
         const { traceId, spanId } = span.spanContext();
         return { trace_id: traceId, span_id: spanId };
       },

@@ -4,6 +4,13 @@ import { JournalError } from '../errors.js';
 import { flushedLine, writeLine } from './journal-format.js';
 import type { BufferedWrite } from './journal-format.js';
 
+/** Writes all of `text` with write(2), however many calls a short write takes. */
+export function writeFully(fd: number, text: string): void {
+  const bytes = Buffer.from(text);
+  let offset = 0;
+  while (offset < bytes.length) offset += fs.writeSync(fd, bytes, offset);
+}
+
 /** What a call's journal needs from the journal it belongs to. */
 export interface JournalHost {
   readonly fsync: FsyncPolicy;
@@ -42,10 +49,8 @@ export class CallJournal {
     if (this.fd === undefined || this.closeRequested) {
       throw new JournalError(`journal ${this.path} is closed; write ${write.idempotencyKey} was not journaled`);
     }
-    const line = Buffer.from(writeLine(write));
     try {
-      let offset = 0;
-      while (offset < line.length) offset += fs.writeSync(this.fd, line, offset);
+      writeFully(this.fd, writeLine(write));
       if (this.host.fsync === 'write') fs.fdatasyncSync(this.fd);
       else this.dirty = true;
     } catch (error) {

@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { JournalError } from '../errors.js';
-import type { BufferedWrite, CallHeader } from './journal-format.js';
+import { encodeCallSid, type BufferedWrite, type CallHeader } from './journal-format.js';
 
 /** What a dead-letter file holds: the call's writes (or its unreadable journal) and why they cannot land. */
 export interface DeadLetter {
@@ -16,13 +17,36 @@ export interface DeadLetter {
 }
 
 /**
- * Writes a dead letter atomically (a temporary file, fsynced, renamed) as
- * `<dir>/<name>.<time>.json` and returns its path.
+ * The name of a call's dead letter: its call and stream (the writes of one
+ * stream, whatever process dead-letters them), so that dead-lettering the
+ * same writes again (a journal whose removal failed, replayed by the next
+ * process) finds the letter already there.
+ */
+export function deadLetterName(call: Pick<CallHeader, 'callSid' | 'streamSid'>): string {
+  return call.streamSid === null ? encodeCallSid(call.callSid) : `${encodeCallSid(call.callSid)}.${encodeCallSid(call.streamSid)}`;
+}
+
+/** The name of an unreadable journal's dead letter: its call and its content. */
+export function unreadableLetterName(callSid: string, rawJournal: string): string {
+  return `${encodeCallSid(callSid)}.unreadable-${createHash('sha256').update(rawJournal).digest('hex').slice(0, 16)}`;
+}
+
+/** A dead letter on disk: `written` is false when a letter of that name was already there (nothing was written). */
+export interface WrittenDeadLetter {
+  readonly file: string;
+  readonly written: boolean;
+}
+
+/**
+ * Writes a dead letter atomically (a temporary file, fsynced, then linked
+ * to `<dir>/<name>.json`, which never replaces a letter already there).
+ * Idempotent: a second letter of the same name is not written.
  * @throws {JournalError} it could not be written (the journal file must then stay).
  */
-export function writeDeadLetter(dir: string, name: string, letter: DeadLetter): string {
-  const file = path.join(dir, `${name}.${Date.now()}.json`);
-  const temporary = `${file}.tmp`;
+export function writeDeadLetter(dir: string, name: string, letter: DeadLetter): WrittenDeadLetter {
+  const file = path.join(dir, `${name}.json`);
+  if (fs.existsSync(file)) return { file, written: false };
+  const temporary = `${file}.${process.pid}.tmp`;
   try {
     const fd = fs.openSync(temporary, 'w');
     try {
@@ -31,11 +55,17 @@ export function writeDeadLetter(dir: string, name: string, letter: DeadLetter): 
     } finally {
       fs.closeSync(fd);
     }
-    fs.renameSync(temporary, file);
-    return file;
+    try {
+      fs.linkSync(temporary, file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return { file, written: false };
+      throw error;
+    }
+    return { file, written: true };
   } catch (error) {
-    fs.rmSync(temporary, { force: true });
     throw new JournalError(`writing dead letter ${file} failed`, { cause: error });
+  } finally {
+    fs.rmSync(temporary, { force: true });
   }
 }
 

@@ -6,12 +6,10 @@ import { DEFAULTS } from '../defaults.js';
 import { settlesWithin } from '../settles-within.js';
 import { ConfigError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
-import { countDeadLetters, describeError, writeDeadLetter } from './dead-letter.js';
+import { countDeadLetters, deadLetterName, describeError, writeDeadLetter } from './dead-letter.js';
 import { flush } from './flush-transaction.js';
 import type { Journal } from './journal.js';
-import { encodeCallSid } from './journal-format.js';
 import { createFlusherInstruments, type FlusherInstruments } from './metrics.js';
-import { ownerTag } from './owner.js';
 import type { FlushOutcome, RecoveryReport } from './flush-outcome.js';
 import { recoverOrphans } from './recovery.js';
 
@@ -223,9 +221,9 @@ export class Flusher extends EventEmitter<FlusherEvents> {
   private deadLetter(buffer: WriteBuffer, error: unknown, attempts: number): FlushOutcome {
     const { call } = buffer;
     const reason = describeError(error);
-    let file: string;
+    let letter: { file: string; written: boolean };
     try {
-      file = writeDeadLetter(this.journal.deadLetterDir, `${encodeCallSid(call.callSid)}.${ownerTag(this.journal.owner)}`, {
+      letter = writeDeadLetter(this.journal.deadLetterDir, deadLetterName(call), {
         reason: `permanent flush failure: ${reason.message}`,
         error: reason,
         call,
@@ -235,15 +233,21 @@ export class Flusher extends EventEmitter<FlusherEvents> {
       });
       buffer.journalFile?.remove();
     } catch (letterError) {
-      // The journal file stays: a later process recovers it and tries again.
+      // The journal file stays: a later process recovers it and tries again (its letter, if written, is not written twice).
       this.logger.error({ err: letterError, callSid: call.callSid, reason: reason.message }, 'dead-lettering failed');
       return this.defer(buffer, attempts);
     }
-    this.counted(call.callSid, reason.message, file);
-    return { status: 'dead-lettered', attempts, reason: reason.message, file };
+    this.counted(call.callSid, reason.message, letter);
+    return { status: 'dead-lettered', attempts, reason: reason.message, file: letter.file };
   }
 
-  private counted(callSid: string, reason: string, file: string): void {
+  /** A dead letter written now is counted, logged and notified; one written by an earlier attempt is only logged. */
+  private counted(callSid: string, reason: string, letter: { file: string; written: boolean }): void {
+    const { file } = letter;
+    if (!letter.written) {
+      this.logger.warn({ callSid, reason, file }, 'buffered writes can never land; already dead-lettered');
+      return;
+    }
     this.counts.deadLettered++;
     this.instruments.deadLettered.add(1);
     this.logger.error({ callSid, reason, file }, 'buffered writes can never land; dead-lettered');
@@ -258,7 +262,7 @@ export class Flusher extends EventEmitter<FlusherEvents> {
       logger: this.logger,
       isStopped: () => this.stopped,
       replay: (buffer) => this.flushUntilSettled(buffer, true),
-      deadLettered: (callSid, reason, file) => this.counted(callSid, reason, file),
+      deadLettered: (callSid, reason, letter) => this.counted(callSid, reason, letter),
     });
   }
 

@@ -36,19 +36,6 @@ export interface BufferedWrite {
   readonly row: Row;
 }
 
-/**
- * A write of a journal of the first format (v1/v2: the receptionist's four
- * built-in operations, before operations were declared): its operation name
- * and validated input. Recovery turns it into a row with the operation of
- * that name, or dead-letters the call when none is declared.
- */
-export interface LegacyWrite {
-  readonly seq: number;
-  readonly idempotencyKey: string;
-  readonly name: string;
-  readonly data: Readonly<Record<string, JsonValue>>;
-}
-
 export const JOURNAL_SUFFIX = '.journal';
 const FILE_NAME = /^([A-Za-z0-9_%-]{1,192})\.(\d+)-(\d+)\.(\d+)\.journal$/;
 
@@ -116,21 +103,6 @@ const writeRecord = z.strictObject({
   op: z.string().min(1).max(64),
   row: z.record(z.string(), jsonValue),
 });
-/** v1 (no streamSid) and v2: the receptionist's header, read as tenant = businessId, bindings { leadId, direction }. */
-const legacyHeaderRecord = z.strictObject({
-  type: z.literal('call'),
-  v: z.union([z.literal(1), z.literal(2)]),
-  callSid: callSidSchema,
-  streamSid: sidSchema.nullable().optional(),
-  businessId: z.number().int().positive(),
-  leadId: z.number().int().positive().nullable(),
-  direction: z.enum(['inbound', 'outbound']),
-});
-const legacyWriteRecord = z.strictObject({
-  type: z.literal('write'),
-  seq: z.number().int().min(1),
-  op: z.looseObject({ kind: z.string() }),
-});
 const flushedRecord = z.strictObject({ type: z.literal('flushed'), at: z.string() });
 
 /** A buffered write's idempotency key: `<streamSid or callSid>:<seq>`. */
@@ -149,17 +121,26 @@ export function flushedLine(): string {
   return `${JSON.stringify({ type: 'flushed', at: new Date().toISOString() })}\n`;
 }
 
+/**
+ * Whether a journal file holds no complete line: its header's write(2)
+ * never finished (the process died between open and header, or the disk
+ * was full). Such a call never acknowledged a write: there is nothing to
+ * recover and nothing to dead-letter.
+ */
+export function isHeaderless(text: string): boolean {
+  return !text.includes('\n');
+}
+
 /** What a journal file says. */
 export interface JournalContents {
   readonly header: CallHeader;
   readonly writes: readonly BufferedWrite[];
-  /** Writes of a first-format journal, to be turned into rows by their operations (see {@link LegacyWrite}). */
-  readonly legacyWrites: readonly LegacyWrite[];
   readonly flushed: boolean;
 }
 
 /**
- * Parses a journal file (v3, or the first format v1/v2). A last line without
+ * Parses a journal file (format v3; the receptionist's v1/v2 from before the
+ * layer are refused, naming their version). A last line without
  * its newline is a write torn by a crash: it was never acknowledged (enqueue
  * had not returned), so it is ignored. Anything else that does not parse is
  * corruption.
@@ -179,23 +160,17 @@ export function parseJournal(text: string, fileName: string): JournalContents {
   };
   if (lines.length === 0) throw fail(1, 'no call header');
   const first = parseLine(0);
-  const current = headerRecord.safeParse(first);
-  const legacy = current.success ? undefined : legacyHeaderRecord.safeParse(first);
-  if (!current.success && !legacy?.success) {
-    throw fail(1, `bad call header: ${describeZodError(current.error)}`, current.error);
+  const version = (first as { v?: unknown } | null)?.v;
+  if ((first as { type?: unknown } | null)?.type === 'call' && version !== 3) {
+    throw fail(1, `journal format v${JSON.stringify(version)} is not read (this version reads v3 only)`);
   }
-  const header: CallHeader = current.success
-    ? { callSid: current.data.callSid, streamSid: current.data.streamSid, tenantId: current.data.tenantId, bindings: current.data.bindings }
-    : {
-        callSid: legacy!.data!.callSid,
-        streamSid: legacy!.data!.streamSid ?? null,
-        tenantId: legacy!.data!.businessId,
-        bindings: { leadId: legacy!.data!.leadId, direction: legacy!.data!.direction },
-      };
-  const prefix = header.streamSid ?? header.callSid;
+  const parsed = headerRecord.safeParse(first);
+  if (!parsed.success) throw fail(1, `bad call header: ${describeZodError(parsed.error)}`, parsed.error);
+  const { callSid, streamSid, tenantId, bindings } = parsed.data;
+  const header: CallHeader = { callSid, streamSid, tenantId, bindings };
+  const prefix = streamSid ?? callSid;
 
   const writes: BufferedWrite[] = [];
-  const legacyWrites: LegacyWrite[] = [];
   let flushed = false;
   for (let index = 1; index < lines.length; index++) {
     const record = parseLine(index);
@@ -203,19 +178,10 @@ export function parseJournal(text: string, fileName: string): JournalContents {
       flushed = true;
       continue;
     }
-    const expectedSeq = writes.length + legacyWrites.length + 1;
-    if (current.success) {
-      const write = writeRecord.safeParse(record);
-      if (!write.success) throw fail(index + 1, `bad write: ${describeZodError(write.error)}`, write.error);
-      if (write.data.seq !== expectedSeq) throw fail(index + 1, `seq ${write.data.seq} out of order`);
-      writes.push({ seq: write.data.seq, idempotencyKey: idempotencyKey(prefix, write.data.seq), op: write.data.op, row: write.data.row as Row });
-    } else {
-      const write = legacyWriteRecord.safeParse(record);
-      if (!write.success) throw fail(index + 1, `bad write: ${describeZodError(write.error)}`, write.error);
-      if (write.data.seq !== expectedSeq) throw fail(index + 1, `seq ${write.data.seq} out of order`);
-      const { kind, ...data } = write.data.op;
-      legacyWrites.push({ seq: write.data.seq, idempotencyKey: idempotencyKey(prefix, write.data.seq), name: kind, data: data as Record<string, JsonValue> });
-    }
+    const write = writeRecord.safeParse(record);
+    if (!write.success) throw fail(index + 1, `bad write: ${describeZodError(write.error)}`, write.error);
+    if (write.data.seq !== writes.length + 1) throw fail(index + 1, `seq ${write.data.seq} out of order`);
+    writes.push({ seq: write.data.seq, idempotencyKey: idempotencyKey(prefix, write.data.seq), op: write.data.op, row: write.data.row as Row });
   }
-  return { header, writes, legacyWrites, flushed };
+  return { header, writes, flushed };
 }

@@ -4,7 +4,7 @@ import { metrics, type Counter } from '@opentelemetry/api';
 import type { Logger } from '../logger.js';
 import { DEFAULTS, FSYNC_POLICIES, type FsyncPolicy } from '../defaults.js';
 import { ConfigError, JournalError } from '../errors.js';
-import { CallJournal, type JournalHost } from './call-journal.js';
+import { CallJournal, writeFully, type JournalHost } from './call-journal.js';
 import { freeJournalPath, headerLine, type CallHeader } from './journal-format.js';
 import { currentOwner, type Owner } from './owner.js';
 
@@ -52,7 +52,7 @@ export interface JournalHealth {
 
 /**
  * The write journal: one append-only file per call, named after the call
- * and the process that owns it (see journal-file.ts). A WriteBuffer
+ * and the process that owns it (see journalFileName in journal-format.ts). A WriteBuffer
  * journals each operation here before its enqueue returns; recovery
  * replays the files of processes that are gone.
  */
@@ -137,7 +137,7 @@ export class Journal {
     const file = new CallJournal(this.host, filePath, fd);
     this.files.add(file);
     try {
-      fs.writeSync(fd, headerLine(header));
+      writeFully(fd, headerLine(header));
       if (this.fsync === 'write') {
         fs.fdatasyncSync(fd);
         this.syncDirectory();
@@ -149,7 +149,7 @@ export class Journal {
       try {
         file.remove();
       } catch {
-        // The file stays, closed: recovery finds a header-only (or torn) journal and drops it.
+        // The file stays, closed: recovery finds an empty or torn-header journal and drops it.
       }
       throw new JournalError(`journal of call ${header.callSid}: writing its header failed`, { cause: error });
     }

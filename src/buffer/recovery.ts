@@ -3,11 +3,11 @@ import path from 'node:path';
 import { JournalError } from '../errors.js';
 import type { Journal } from './journal.js';
 import type { Logger } from '../logger.js';
-import { describeError, writeDeadLetter } from './dead-letter.js';
+import { describeError, unreadableLetterName, writeDeadLetter, type WrittenDeadLetter } from './dead-letter.js';
 import type { FlushOutcome, RecoveryReport } from './flush-outcome.js';
-import { encodeCallSid, freeJournalPath, JOURNAL_SUFFIX, parseJournal, parseJournalFileName } from './journal-format.js';
+import { freeJournalPath, isHeaderless, JOURNAL_SUFFIX, parseJournal, parseJournalFileName } from './journal-format.js';
 import type { Owner } from './owner.js';
-import { isOwnerAlive, ownerTag } from './owner.js';
+import { isOwnerAlive } from './owner.js';
 import { WriteBuffer } from './write-buffer.js';
 import type { WriteOperations } from './write-operation.js';
 
@@ -59,7 +59,7 @@ export function claimOrphan(orphan: OrphanJournal, owner: Owner): string | undef
 export type TakenOrphan =
   /** Writes to replay: a closed buffer whose flush marks (removes) the claimed file. */
   | { readonly kind: 'replay'; readonly buffer: WriteBuffer }
-  /** Nothing to write (already flushed, or no writes); the file is removed. */
+  /** Nothing to write (already flushed, no writes, or not even a whole header); the file is removed. */
   | { readonly kind: 'empty' }
   /** A journal that cannot be parsed: for the dead letters. The claimed file is still there. */
   | { readonly kind: 'unreadable'; readonly error: JournalError; readonly text: string; readonly path: string };
@@ -72,6 +72,10 @@ export function takeOrphan(orphan: OrphanJournal, journal: Journal, operations: 
   const claimed = claimOrphan(orphan, journal.owner);
   if (!claimed) return undefined;
   const text = fs.readFileSync(claimed, 'utf8');
+  if (isHeaderless(text)) {
+    journal.adopt(claimed).remove();
+    return { kind: 'empty' };
+  }
   let contents;
   try {
     contents = parseJournal(text, orphan.path);
@@ -80,17 +84,11 @@ export function takeOrphan(orphan: OrphanJournal, journal: Journal, operations: 
     return { kind: 'unreadable', error, text, path: claimed };
   }
   const file = journal.adopt(claimed);
-  if (contents.flushed || contents.writes.length + contents.legacyWrites.length === 0) {
+  if (contents.flushed || contents.writes.length === 0) {
     file.remove();
     return { kind: 'empty' };
   }
-  try {
-    return { kind: 'replay', buffer: WriteBuffer.restore(contents, file, operations) };
-  } catch (error) {
-    // A first-format write whose operation is not declared (or no longer validates).
-    if (!(error instanceof JournalError)) throw error;
-    return { kind: 'unreadable', error, text, path: claimed };
-  }
+  return { kind: 'replay', buffer: WriteBuffer.restore(contents, file, operations) };
 }
 
 /** What a recovery pass needs from the flusher that runs it. */
@@ -104,8 +102,8 @@ export interface RecoveryHost {
   isStopped(): boolean;
   /** Lands a recovered buffer (with retries), as Flusher.flush does. */
   replay(buffer: WriteBuffer): Promise<FlushOutcome>;
-  /** An unreadable journal was dead-lettered: count and log it. */
-  deadLettered(callSid: string, reason: string, file: string): void;
+  /** An unreadable journal was dead-lettered: count (unless its letter was there already) and log it. */
+  deadLettered(callSid: string, reason: string, letter: WrittenDeadLetter): void;
 }
 
 /**
@@ -139,7 +137,7 @@ async function recoverOne(host: RecoveryHost, orphan: OrphanJournal, report: { -
   if (taken.kind === 'empty') {
     report.empty++;
   } else if (taken.kind === 'unreadable') {
-    const file = writeDeadLetter(journal.deadLetterDir, `${encodeCallSid(orphan.callSid)}.${ownerTag(journal.owner)}`, {
+    const letter = writeDeadLetter(journal.deadLetterDir, unreadableLetterName(orphan.callSid, taken.text), {
       reason: `unreadable journal: ${taken.error.message}`,
       error: describeError(taken.error),
       rawJournal: taken.text,
@@ -148,7 +146,7 @@ async function recoverOne(host: RecoveryHost, orphan: OrphanJournal, report: { -
     });
     fs.rmSync(taken.path, { force: true });
     report.deadLettered++;
-    host.deadLettered(orphan.callSid, taken.error.message, file);
+    host.deadLettered(orphan.callSid, taken.error.message, letter);
   } else {
     const outcome = await host.replay(taken.buffer);
     if (outcome.status === 'flushed') report.flushed++;

@@ -92,27 +92,13 @@ export class WriteBuffer<TOps extends WriteOperations = WriteOperations> {
   }
 
   /**
-   * A closed buffer holding what a journal file says (recovery). Writes of a
-   * first-format journal are turned into rows by the operations of their names.
-   * @throws {JournalError} a first-format write names no declared operation, or no longer validates.
+   * A closed buffer holding what a journal file says (recovery).
    * @internal
    */
   static restore<TOps extends WriteOperations>(contents: JournalContents, file: CallJournal, operations: TOps): WriteBuffer<TOps> {
-    const writes = contents.writes.length + contents.legacyWrites.length;
-    const buffer = new WriteBuffer({ ...contents.header, operations, maxOperations: Math.max(1, writes) });
+    const buffer = new WriteBuffer({ ...contents.header, operations, maxOperations: Math.max(1, contents.writes.length) });
     buffer.journal = file;
     const restored: EnqueuedWrite[] = contents.writes.map((write) => Object.freeze({ ...write, journaled: true }));
-    for (const legacy of contents.legacyWrites) {
-      if (!Object.hasOwn(operations, legacy.name)) {
-        throw new JournalError(`journal of call ${contents.header.callSid}: write ${legacy.seq} is a ${legacy.name}, and no operation of that name is declared`);
-      }
-      try {
-        const row = buffer.rowOf(legacy.name, legacy.data);
-        restored.push(Object.freeze({ seq: legacy.seq, idempotencyKey: legacy.idempotencyKey, op: legacy.name, row, journaled: true }));
-      } catch (error) {
-        throw new JournalError(`journal of call ${contents.header.callSid}: write ${legacy.seq} (${legacy.name}) no longer validates: ${(error as Error).message}`, { cause: error });
-      }
-    }
     buffer.buffered.push(...restored.sort((a, b) => a.seq - b.seq));
     buffer.isClosed = true;
     return buffer;

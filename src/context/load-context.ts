@@ -18,7 +18,11 @@ export interface LoadContextOptions {
    * Claims this stream inside the same statement (a data-modifying CTE on
    * the layer's `live_call_stream_claims`): a key claimed before makes the
    * load fail with {@link StreamReplayError}. The stream token's nonce, or
-   * the stream sid. Default none. A load that times out claims nothing.
+   * the stream sid. Default none. A load that times out before its
+   * statement was sent (waiting for a pool connection) never sends it, so
+   * it claims nothing; one whose statement was already running is
+   * cancelled on the server (pg_cancel_backend), and its claim stands only
+   * if the statement had finished there first.
    */
   streamKey?: string;
 }
@@ -61,8 +65,9 @@ export async function loadContext<TTenant, TContext>(
       } catch (error) {
         throw new CallContextLoadError(`the start-of-call query of call ${start.callSid} could not be built: ${messageOf(error)}`, { cause: error });
       }
-      // Awaited here, inside the active span: knex builders run when awaited.
-      const row = await withDeadline(wrapped(knex, appQuery, start, options.streamKey).timeout(timeoutMs, { cancel: true }), start.callSid, timeoutMs);
+      // Run here, inside the active span: knex builders run when awaited.
+      const row = await withDeadline(knex, (connection, remainingMs) =>
+        wrapped(knex, appQuery, start, options.streamKey).connection(connection).timeout(remainingMs, { cancel: true }), start.callSid, timeoutMs);
       if (options.streamKey !== undefined && Number(row?.[CLAIMED]) === 0) {
         throw new StreamReplayError(`stream of call ${start.callSid} already started once: a replay`);
       }
@@ -94,19 +99,58 @@ function wrapped(knex: Knex, appQuery: Knex.QueryBuilder | Knex.Raw, start: Star
 }
 
 /**
- * Knex's own timeout waits for its cancel query, which needs a new
- * connection: if the server is unreachable that could hang. The deadline
- * here does not wait for anything.
+ * Runs the statement on a connection taken from the pool within
+ * `timeoutMs`, and gives up on it when the deadline passes.
+ *
+ * The connection is acquired here, under the same deadline: a load that
+ * times out while the pool is busy must not leave its statement queued, to
+ * run (and claim its stream) whenever a connection frees up. A connection
+ * that comes too late goes back to the pool unused. Knex's own timeout
+ * cancels a statement still running at the deadline; it waits for its
+ * cancel query, which needs a new connection (that could hang when the
+ * server is unreachable), so the deadline here waits for nothing.
  */
-async function withDeadline(query: Knex.Raw, callSid: string, timeoutMs: number): Promise<Record<string, unknown> | undefined> {
+async function withDeadline(
+  knex: Knex,
+  statement: (connection: unknown, remainingMs: number) => Knex.Raw,
+  callSid: string,
+  timeoutMs: number,
+): Promise<Record<string, unknown> | undefined> {
+  const deadlineAt = Date.now() + timeoutMs;
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(timedOut(callSid, timeoutMs)), timeoutMs);
     timer.unref();
   });
+  const client = knex.client as { acquireConnection(): Promise<unknown>; releaseConnection(connection: unknown): Promise<unknown> };
+  const release = (connection: unknown): void => {
+    client.releaseConnection(connection).catch(() => {});
+  };
   try {
-    // Promise.race subscribes to both: a late rejection of the query is handled.
-    const result = (await Promise.race([query.then((value: unknown) => value), deadline])) as { rows: Array<Record<string, unknown>> };
+    const acquiring = client.acquireConnection();
+    let connection: unknown;
+    try {
+      // Promise.race subscribes to both: a late rejection is handled.
+      connection = await Promise.race([acquiring, deadline]);
+    } catch (error) {
+      acquiring.then(release, () => {});
+      throw error;
+    }
+    const remainingMs = deadlineAt - Date.now();
+    if (remainingMs < 1) {
+      release(connection);
+      throw timedOut(callSid, timeoutMs);
+    }
+    let running: Promise<{ rows: Array<Record<string, unknown>> }>;
+    try {
+      running = statement(connection, remainingMs).then((value: unknown) => value as { rows: Array<Record<string, unknown>> });
+    } catch (error) {
+      release(connection);
+      throw error;
+    }
+    // The connection goes back once the statement is over (knex cancels it at the deadline), never while it runs.
+    running.then(() => release(connection), () => release(connection));
+    const result = await Promise.race([running, deadline]);
     return result.rows[0];
   } catch (error) {
     if ((error as Error | undefined)?.name === 'KnexTimeoutError') throw timedOut(callSid, timeoutMs, error);

@@ -17,6 +17,8 @@ export interface CallDbFigures {
 
 const zero = (): Record<CallPhase, number> => ({ load: 0, live: 0, flush: 0, other: 0 });
 const WRITE = /^\s*(insert|update|delete|merge)\b/i;
+/** A `with …` statement holding a data-modifying clause (the layer's own start statement claims its stream so). */
+const WRITING_WITH = /^\s*with\b[\s\S]*?\b(insert\s+into|delete\s+from|merge\s+into|update\s+(only\s+)?[^\s(]+(\s+(as\s+)?[^\s(]+)?\s+set)\b/i;
 const BEGIN = /^\s*(begin|start transaction)\b/i;
 const END = /^\s*(commit|rollback|end)\b/i;
 
@@ -39,7 +41,7 @@ export class CallDbReport implements StatementRecorder {
     else if (END.test(statement)) {
       if (/^\s*(commit|end)\b/i.test(statement)) this.commits[phase] += 1;
       this.inTransaction = false;
-    } else if (!this.inTransaction && WRITE.test(statement)) this.commits[phase] += 1;
+    } else if (!this.inTransaction && (WRITE.test(statement) || WRITING_WITH.test(statement))) this.commits[phase] += 1;
   }
 
   figures(): CallDbFigures {

@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { DeadLetter } from '../../src/buffer/dead-letter.js';
 import { Flusher, type FlusherOptions } from '../../src/buffer/flusher.js';
 import { Journal } from '../../src/buffer/journal.js';
+import { headerLine, writeLine } from '../../src/buffer/journal-format.js';
 import { ReceptionistBuffer } from '../helpers/receptionist-buffer.js';
 import { receptionistWrites } from '../../reference/operations.js';
 import { createKnex } from '../../reference/db/knex.js';
@@ -138,9 +139,9 @@ describe('Flusher', () => {
     const deadPid = dead.child.pid!;
     const sids = ['CA_RACE_1', 'CA_RACE_2', 'CA_RACE_3', 'CA_RACE_4', 'CA_RACE_5'];
     for (const sid of sids) {
-      const header = { type: 'call', v: 1, callSid: sid, businessId: t.a, leadId: null, direction: 'inbound' };
-      const write = { type: 'write', seq: 1, op: { kind: 'createAppointment', ...appointment(5), title: sid } };
-      fs.writeFileSync(path.join(dir, `${sid}.${deadPid}-0.0.journal`), `${JSON.stringify(header)}\n${JSON.stringify(write)}\n`);
+      const source = new ReceptionistBuffer({ callSid: sid, businessId: t.a });
+      source.createAppointment({ ...appointment(5), title: sid });
+      fs.writeFileSync(path.join(dir, `${sid}.${deadPid}-0.0.journal`), headerLine(source.call) + writeLine(source.writes()[0]!));
     }
     const first = setup();
     const second = setup();

@@ -75,12 +75,9 @@ describe('Journal', () => {
     expect(contents.writes.map((w) => w.op)).toEqual(buffer.writes().map((w) => w.op));
   });
 
-  it('journal v1 files (no stream sid) are still read, with keys <callSid>:<seq>', () => {
-    const text = `${JSON.stringify({ type: 'call', v: 1, callSid: 'CA_OLD', businessId: 1, leadId: null, direction: 'inbound' })}\n${JSON.stringify({ type: 'write', seq: 1, op: { kind: 'updateSession', summary: 's' } })}\n`;
-    const contents = parseJournal(text, 'CA_OLD.1-1.0.journal');
-    expect(contents.header.streamSid).toBeNull();
-    expect(contents.header).toMatchObject({ tenantId: 1, bindings: { leadId: null, direction: 'inbound' } });
-    expect(contents.legacyWrites[0]).toEqual({ seq: 1, idempotencyKey: 'CA_OLD:1', name: 'updateSession', data: { summary: 's' } });
+  it.each([1, 2])('a journal of the receptionist\'s first format (v%i) is refused, naming its version', (v) => {
+    const text = `${JSON.stringify({ type: 'call', v, callSid: 'CA_OLD', businessId: 1, leadId: null, direction: 'inbound' })}\n${JSON.stringify({ type: 'write', seq: 1, op: { kind: 'updateSession', summary: 's' } })}\n`;
+    expect(() => parseJournal(text, 'CA_OLD.1-1.0.journal')).toThrow(new RegExp(`line 1: journal format v${v} is not read \\(this version reads v3 only\\)`));
   });
 
   it.each(['CA.dot', 'CA/slash', 'CA%pct', '..', 'CA:colon'])('a call sid that is no file name (%s) is encoded in its file name and read back', (callSid) => {

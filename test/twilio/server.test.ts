@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAppServer, type AppServer } from '../../reference/http-server.js';
@@ -63,5 +64,26 @@ describe('app server health routes', () => {
     expect(error).toBeInstanceOf(PortInUseError);
     expect((error as Error).message).toBe(`PORT ${port} is already in use on 127.0.0.1`);
     await second.close();
+  });
+
+  it('an error of the listening server (re-emitted by the WebSocket server) is logged, not swallowed', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+        done();
+      },
+    });
+    const logged = createAppServer({ knex: db.knex, logger: pino({ level: 'info' }, destination) });
+    const { port } = server.http.address() as net.AddressInfo;
+    try {
+      // A port in use is listen()'s to report: not logged on top.
+      await expect(logged.listen(port, '127.0.0.1')).rejects.toBeInstanceOf(PortInUseError);
+      await logged.listen(0, '127.0.0.1');
+      logged.http.emit('error', Object.assign(new Error('accept EMFILE'), { code: 'EMFILE' }));
+      expect(lines).toEqual([expect.objectContaining({ level: 50, msg: 'the HTTP server failed', err: expect.objectContaining({ code: 'EMFILE' }) })]);
+    } finally {
+      await logged.close();
+    }
   });
 });

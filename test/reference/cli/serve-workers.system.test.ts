@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,10 +7,21 @@ import { parseJournalFileName } from '../../../src/buffer/journal-format.js';
 import { DEMO_NUMBERS } from '../../../reference/db/seed.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
 import { newCallSid, placeCall } from '../../helpers/media-server.js';
-import { RECEPTIONIST, spawnNode } from '../../helpers/processes.js';
+import { isAlive, RECEPTIONIST, spawnNode } from '../../helpers/processes.js';
 
 const LISTENING = /^live-call-guard listening on (http:\/\/\S+)$/;
 const JANE = '+15551230001';
+
+/** The pids of the node processes a process started (the workers of a primary; not tsx's esbuild). */
+function childPids(pid: number): number[] {
+  try {
+    return execFileSync('pgrep', ['-x', 'node', '-P', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+  } catch {
+    return []; // pgrep exits 1 when there is none
+  }
+}
+
+const REPLACEMENT_LISTENING = /"worker_pid":(\d+),"msg":"a replacement server worker is listening"/;
 
 async function journalOwners(dir: string): Promise<number[]> {
   const names = (await fs.readdir(dir)).filter((name) => name.endsWith('.journal'));
@@ -105,5 +117,37 @@ describe('serve --workers', () => {
     const session = await db.knex('call_sessions').where({ call_sid: callSid }).first('state');
     expect(session.state.callbackRequested).toBe(true);
     expect(await journalOwners(journal)).toEqual([]);
+  });
+
+  it('a replacement worker that dies at once does not stop the server: the healthy worker goes on serving and a replacement follows', async () => {
+    const server = spawnNode([...RECEPTIONIST, 'serve', '--workers', '2'], {
+      ...process.env,
+      LOG_LEVEL: 'info',
+      PORT: '0',
+      DATABASE_URL: db.url,
+      JOURNAL_DIR: journal,
+      DRAIN_TIMEOUT_S: '5',
+    });
+    try {
+      const [, url] = await server.waitForLine(LISTENING);
+      const [doomed, healthy] = childPids(server.child.pid!);
+      expect(healthy).toBeDefined();
+
+      process.kill(doomed!, 'SIGKILL');
+      const [, replacement] = await server.waitForLine(REPLACEMENT_LISTENING);
+      // The replacement dies at once (a crash loop): it is replaced again, after a wait; the healthy worker never stops.
+      process.kill(Number(replacement), 'SIGKILL');
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      const [, second] = await server.waitForLine(REPLACEMENT_LISTENING);
+      expect(Number(second)).not.toBe(Number(replacement));
+      expect(isAlive(healthy!)).toBe(true);
+      expect(server.output()).toMatch(/"replace_in_ms":1000,"msg":"a server worker exited; replacing it"/);
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toEqual({ code: 0, signal: null });
+    } finally {
+      if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
+    }
   });
 });
