@@ -48,11 +48,22 @@ export class TwilioStreamClient {
   ) {
     this.closed = once(socket, 'close').then(([code, reason]) => ({ code: code as number, reason: String(reason) }));
     socket.on('message', (data) => this.onMessage(String(data)));
+    this.answersPings = options.autoPong ?? true;
+    socket.on('ping', (data) => {
+      if (this.answersPings && socket.readyState === WebSocket.OPEN) socket.pong(data);
+    });
+  }
+
+  private answersPings: boolean;
+
+  /** From now on the server's pings go unanswered: a peer that went dead mid-call. */
+  stopAnsweringPings(): void {
+    this.answersPings = false;
   }
 
   /** Opens the stream; rejects with the HTTP status when the upgrade is refused. */
   static async connect(url: string, options: StreamClientOptions = {}): Promise<TwilioStreamClient> {
-    const socket = new WebSocket(url, { headers: options.headers, autoPong: options.autoPong ?? true });
+    const socket = new WebSocket(url, { headers: options.headers, autoPong: false });
     await new Promise<void>((resolve, reject) => {
       socket.once('open', resolve);
       socket.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`upgrade refused: ${res.statusCode}`), { status: res.statusCode })));

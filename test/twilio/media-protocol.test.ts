@@ -106,7 +106,10 @@ describe('media-stream protocol: bad input', () => {
     const server = await startMediaServer({}, undefined, { heartbeatIntervalMs: 50 });
     try {
       const callSid = newCallSid();
-      const { client } = await placeCall(server.server.url, { CallSid: callSid, To: DEMO_NUMBERS.dental, From: JANE }, { autoPong: false });
+      const { client } = await placeCall(server.server.url, { CallSid: callSid, To: DEMO_NUMBERS.dental, From: JANE });
+      // Live first (however long the load took), then dead.
+      await client.waitFor((m) => m.event === 'mark' && m.mark.name === 'greeting');
+      client.stopAnsweringPings();
       expect((await client.closed).code).toBe(1006); // terminated: no close frame
       expect(await server.server.media.settled(5000)).toBe(true);
       // The greeting the agent buffered at start landed with the call's end.
