@@ -3,12 +3,21 @@ import path from 'node:path';
 import { JournalError } from '../errors.js';
 import type { BufferedWrite, CallHeader } from './journal-format.js';
 
+/** An error, as a dead letter records it. */
+export interface DeadLetterReason {
+  readonly name: string;
+  readonly message: string;
+  readonly code?: string;
+}
+
 /** What a dead-letter file holds: the call's writes (or its unreadable journal) and why they cannot land. */
 export interface DeadLetter {
   readonly reason: string;
-  readonly error: { readonly name: string; readonly message: string; readonly code?: string };
+  readonly error: DeadLetterReason;
   readonly call?: CallHeader;
   readonly writes?: readonly BufferedWrite[];
+  /** When the rest of the call landed without these writes: why each could not land, by sequence number. */
+  readonly rejected?: ReadonlyArray<{ readonly seq: number; readonly op: string; readonly idempotencyKey: string; readonly reason: DeadLetterReason }>;
   /** A journal that could not be parsed, as it was. */
   readonly rawJournal?: string;
   readonly journalFile?: string;

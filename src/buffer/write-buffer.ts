@@ -92,12 +92,12 @@ export class WriteBuffer<TOps extends WriteOperations = WriteOperations> {
   }
 
   /**
-   * A closed buffer holding what a journal file says (recovery). Writes of a
+   * A closed buffer holding what a journal file (or, without `file`, a dead letter) says (recovery). Writes of a
    * first-format journal are turned into rows by the operations of their names.
    * @throws {JournalError} a first-format write names no declared operation, or no longer validates.
    * @internal
    */
-  static restore<TOps extends WriteOperations>(contents: JournalContents, file: CallJournal, operations: TOps): WriteBuffer<TOps> {
+  static restore<TOps extends WriteOperations>(contents: JournalContents, file: CallJournal | undefined, operations: TOps): WriteBuffer<TOps> {
     const writes = contents.writes.length + contents.legacyWrites.length;
     const buffer = new WriteBuffer({ ...contents.header, operations, maxOperations: Math.max(1, writes) });
     buffer.journal = file;
@@ -122,6 +122,7 @@ export class WriteBuffer<TOps extends WriteOperations = WriteOperations> {
    * Validates the input with the operation's schema, builds its row (the
    * tenant bound), numbers, journals and buffers it. Synchronous.
    * @throws {InvalidWriteError} no such operation, or the input or its row is invalid (the message names the field).
+   * @throws {TenantMismatchError} the row names another tenant in its tenant column (the layer sets the column itself: leave it out).
    * @throws {WriteBufferFullError} `maxOperations` are buffered.
    * @throws {WriteBufferClosedError} the buffer is closed (the call ended).
    * In every case nothing was buffered. A journal that cannot take the
