@@ -3,6 +3,17 @@ import path from 'node:path';
 import { JournalError } from '../errors.js';
 import type { BufferedWrite, CallHeader } from './journal-format.js';
 
+/** What a flush needs of a declared operation: the data of its declaration (no schema, no functions). */
+export interface DeclaredWrite {
+  readonly table: string;
+  readonly kind: 'insert' | 'upsert' | 'update';
+  readonly tenantColumn: string;
+  readonly key?: readonly string[];
+  readonly idempotencyColumn?: string;
+  readonly merge?: Readonly<Record<string, 'replace' | 'json' | 'keep'>>;
+  readonly ifMissing?: 'fail' | 'ignore';
+}
+
 /** An error, as a dead letter records it. */
 export interface DeadLetterReason {
   readonly name: string;
@@ -21,6 +32,8 @@ export interface DeadLetter {
   /** A journal that could not be parsed, as it was. */
   readonly rawJournal?: string;
   readonly journalFile?: string;
+  /** The declarations of the letter's operations (what a flush needs of them), so a replay needs no app code. */
+  readonly operations?: Readonly<Record<string, DeclaredWrite>>;
   readonly deadLetteredAt: string;
 }
 

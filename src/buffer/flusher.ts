@@ -8,6 +8,7 @@ import { settlesWithin } from '../settles-within.js';
 import { ConfigError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
 import { countDeadLetters, describeError, writeDeadLetter } from './dead-letter.js';
+import { declarationsOf, listDeadLetters, replayDeadLetters, type DeadLetterReplay, type DeadLetterSummary } from './dead-letter-replay.js';
 import { flush, type FlushResult } from './flush-transaction.js';
 import type { Journal } from './journal.js';
 import { encodeCallSid } from './journal-format.js';
@@ -178,6 +179,32 @@ export class Flusher extends EventEmitter<FlusherEvents> {
     return this.schema;
   }
 
+  /** The dead letters in the journal's `dead-letter/` directory, oldest first. */
+  deadLetters(): DeadLetterSummary[] {
+    return listDeadLetters(this.journal.deadLetterDir);
+  }
+
+  /**
+   * Re-lands dead letters (all, or the named files) after a fix, each once:
+   * see replayDeadLetters. Uses this flusher's operations and what its
+   * start check read.
+   */
+  async replayDeadLetters(files?: readonly string[]): Promise<DeadLetterReplay[]> {
+    try {
+      return await replayDeadLetters({
+        knex: this.knex,
+        dir: this.journal.deadLetterDir,
+        operations: this.operations,
+        ...(files ? { files } : {}),
+        ...(this.schema ? { schema: this.schema } : {}),
+        statementTimeoutMs: this.statementTimeoutMs,
+        logger: this.logger,
+      });
+    } finally {
+      this.counts.deadLettered = countDeadLetters(this.journal.deadLetterDir);
+    }
+  }
+
   stats(): FlusherStats {
     return { ...this.counts, openCalls: this.journal.openCalls, degraded: this.failing.size > 0 };
   }
@@ -275,6 +302,7 @@ export class Flusher extends EventEmitter<FlusherEvents> {
         error: reason,
         call,
         writes: buffer.writes(),
+        operations: declarationsOf(this.operations, buffer.writes().map((write) => write.op)),
         ...(buffer.journalFile ? { journalFile: path.basename(buffer.journalFile.path) } : {}),
         deadLetteredAt: new Date().toISOString(),
       });
@@ -306,6 +334,7 @@ export class Flusher extends EventEmitter<FlusherEvents> {
         call,
         writes: result.rejected.map(({ write }) => ({ seq: write.seq, idempotencyKey: write.idempotencyKey, op: write.op, row: write.row })),
         rejected: result.rejected.map(({ write, reason: why }) => ({ seq: write.seq, op: write.op, idempotencyKey: write.idempotencyKey, reason: why })),
+        operations: declarationsOf(this.operations, result.rejected.map(({ write }) => write.op)),
         ...(buffer.journalFile ? { journalFile: path.basename(buffer.journalFile.path) } : {}),
         deadLetteredAt: new Date().toISOString(),
       });
