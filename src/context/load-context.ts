@@ -21,6 +21,8 @@ export interface LoadContextOptions {
    * the stream sid. Default none. A load that times out claims nothing.
    */
   streamKey?: string;
+  /** The schema of the layer's claims table (`migrateLayer(knex, { schema })`): the claim is then schema-qualified. Default: unqualified (the connection's `search_path`). */
+  claimsSchema?: string;
 }
 
 const tracer = trace.getTracer(INSTRUMENTATION_NAME);
@@ -62,7 +64,7 @@ export async function loadContext<TTenant, TContext>(
         throw new CallContextLoadError(`the start-of-call query of call ${start.callSid} could not be built: ${messageOf(error)}`, { cause: error });
       }
       // Awaited here, inside the active span: knex builders run when awaited.
-      const row = await withDeadline(wrapped(knex, appQuery, start, options.streamKey).timeout(timeoutMs, { cancel: true }), start.callSid, timeoutMs);
+      const row = await withDeadline(wrapped(knex, appQuery, start, options.streamKey, options.claimsSchema).timeout(timeoutMs, { cancel: true }), start.callSid, timeoutMs);
       if (options.streamKey !== undefined && Number(row?.[CLAIMED]) === 0) {
         throw new StreamReplayError(`stream of call ${start.callSid} already started once: a replay`);
       }
@@ -83,13 +85,19 @@ export async function loadContext<TTenant, TContext>(
   });
 }
 
-function wrapped(knex: Knex, appQuery: Knex.QueryBuilder | Knex.Raw, start: StartOfCall<unknown>, streamKey: string | undefined): Knex.Raw {
+function wrapped(
+  knex: Knex,
+  appQuery: Knex.QueryBuilder | Knex.Raw,
+  start: StartOfCall<unknown>,
+  streamKey: string | undefined,
+  claimsSchema: string | undefined,
+): Knex.Raw {
   const from = `from (select 1) as "__lcg_one" left join lateral (select true as ??, app.* from (?) as app limit 1) as q on true`;
   if (streamKey === undefined) return knex.raw(`select q.* ${from}`, [FOUND, appQuery]);
   return knex.raw(
     `with "__lcg_claim" as (insert into ?? (stream_key, call_sid, tenant_id) values (?, ?, ?) on conflict (stream_key) do nothing returning 1)
      select (select count(*) from "__lcg_claim")::int as ??, q.* ${from}`,
-    [STREAM_CLAIMS_TABLE, streamKey, start.callSid, String(start.tenantId), CLAIMED, FOUND, appQuery],
+    [claimsSchema ? `${claimsSchema}.${STREAM_CLAIMS_TABLE}` : STREAM_CLAIMS_TABLE, streamKey, start.callSid, String(start.tenantId), CLAIMED, FOUND, appQuery],
   );
 }
 
