@@ -50,10 +50,12 @@ const schema: Knex.Migration = {
     await knex.schema.createTable('callback_requests', (t) => {
       t.uuid('id').primary().defaultTo(knex.raw('gen_random_uuid()'));
       t.uuid('shop_id').notNullable().references('id').inTable('shops').onDelete('CASCADE');
-      t.text('call_sid').notNullable().unique();
+      t.text('call_sid').notNullable();
       t.text('phone');
       t.text('reason').notNullable();
       t.timestamp('requested_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+      // Keyed within the tenant: the upsert requestCallback conflicts on (shop_id, call_sid).
+      t.unique(['shop_id', 'call_sid']);
     });
   },
   async down(knex) {

@@ -35,12 +35,16 @@ export const orderLineWrites = {
       total_cents: items.reduce((sum, item) => sum + item.quantity * item.priceCents, 0),
     }),
   }),
-  /** The caller wants a call back: one request per call (a second one replaces the first). */
+  /**
+   * The caller wants a call back: one request per call (a second one
+   * replaces the first). Keyed within the tenant, on the unique index
+   * (shop_id, call_sid): the layer sets shop_id, the start check finds the index.
+   */
   requestCallback: defineWrite({
     schema: z.strictObject({ reason: z.string().min(1).max(500), phone: phone.optional() }),
     table: 'callback_requests',
     kind: 'upsert',
-    key: ['call_sid'],
+    key: ['shop_id', 'call_sid'],
     tenantColumn: 'shop_id',
     merge: { phone: 'keep' },
     row: ({ reason, phone: given }, call) => ({

@@ -1,4 +1,7 @@
+import { context as otel } from '@opentelemetry/api';
 import knexFactory, { type Knex } from 'knex';
+import { CallDbReport, runInCallPhase, withCallDbReport } from '../../src/guard/call-db-report.js';
+import { pgSpans } from '../helpers/spans.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createKnex } from '../../reference/db/knex.js';
 import { loadContext } from '../../src/context/load-context.js';
@@ -49,6 +52,36 @@ describe("the layer's table in the app's schema, with a role that owns only that
     expect(loaded).toEqual([1, 2, 3, 4].map(() => ({ name: 'Happy Paws' })));
     await expect(loadContext(app, context, start(1), { streamKey: 'stream:MZ_VET_1', claimsSchema: 'vet', timeoutMs: 5000 })).rejects.toBeInstanceOf(StreamReplayError);
     expect(Number((await db.knex('vet.live_call_stream_claims').count({ n: '*' }))[0]!.n)).toBe(4);
+  });
+
+  it("a burst of starts on fresh connections: knex's `set search_path` and version probe are not counted against the one start statement", async () => {
+    const url = new URL(databaseUrl(db.url, db.name));
+    url.username = role;
+    url.password = 'vet';
+    // No `version`: knex probes it on its first connection; `searchPath`: `set search_path` on each new one.
+    const fresh = knexFactory({ client: 'pg', connection: url.toString(), searchPath: ['vet'], pool: { min: 0, max: 4 } });
+    try {
+      const context = { query: (knex: Knex, start: { tenantId: string }) => knex('practices').where({ slug: start.tenantId }).select('name') };
+      const reports = [5, 6, 7, 8].map(() => new CallDbReport());
+      await Promise.all(
+        reports.map((report, n) =>
+          otel.with(withCallDbReport(report), () =>
+            runInCallPhase('load', () =>
+              loadContext(fresh, context, { callSid: `CA_VET_${n + 5}`, streamSid: null, tenantId: 'happy-paws', parameters: {} }, {
+                streamKey: `stream:MZ_VET_${n + 5}`,
+                claimsSchema: 'vet',
+                timeoutMs: 5000,
+              }),
+            ),
+          ),
+        ),
+      );
+      expect(reports.map((report) => report.figures().queries.load)).toEqual([1, 1, 1, 1]);
+      const setup = pgSpans().filter((span) => /set search_path/i.test(String(span.attributes['db.query.text'] ?? span.attributes['db.statement'] ?? '')));
+      expect(setup.length).toBeGreaterThanOrEqual(1);
+    } finally {
+      await fresh.destroy();
+    }
   });
 
   it('refuses a schema that is not an identifier', async () => {

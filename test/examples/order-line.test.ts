@@ -285,7 +285,9 @@ describe('examples/order-line: an app with its own schema on the public API, end
     const rename = await forged((b) => b.enqueue('rememberName', { displayName: 'Mallory' }));
     expect(rename).toMatchObject({ status: 'dead-lettered', reason: expect.stringMatching(/not tenant/) });
     const callback = await forged((b) => b.enqueue('requestCallback', { reason: 'overwrite', phone: '+15550009999' }));
-    expect(callback).toMatchObject({ status: 'dead-lettered', reason: expect.stringMatching(/not tenant/) });
+    // Keyed (shop_id, call_sid): shop B's request is shop B's own row, shop A's is not touched.
+    expect(callback).toMatchObject({ status: 'flushed' });
+    expect(await db.knex('callback_requests').where({ call_sid: callbackOfA!.call_sid }).orderBy('reason').select('shop_id', 'reason')).toHaveLength(2);
     const order = await forged((b) => b.enqueue('placeOrder', { items: [{ sku: 'margherita', name: 'Margherita', quantity: 1, priceCents: 1 }] }));
     expect(order).toMatchObject({ status: 'dead-lettered', reason: expect.stringMatching(/foreign key/) });
     expect(await rowsOf(shopA)).toEqual(shopARows);
