@@ -24,7 +24,7 @@ export const orderLineWrites = {
   /** An order, inserted once (its idempotency key is `<streamSid>:<seq>`). */
   placeOrder: defineWrite({
     schema: z.strictObject({ items: z.array(orderLine).min(1, 'an order needs at least one item').max(50) }),
-    table: 'orders',
+    table: 'order_line.orders',
     kind: 'insert',
     tenantColumn: 'shop_id',
     idempotencyColumn: 'idempotency_key',
@@ -42,7 +42,7 @@ export const orderLineWrites = {
    */
   requestCallback: defineWrite({
     schema: z.strictObject({ reason: z.string().min(1).max(500), phone: phone.optional() }),
-    table: 'callback_requests',
+    table: 'order_line.callback_requests',
     kind: 'upsert',
     key: ['shop_id', 'call_sid'],
     tenantColumn: 'shop_id',
@@ -56,7 +56,7 @@ export const orderLineWrites = {
   /** The name the caller gave, on their customer row (the one the context found). */
   rememberName: defineWrite({
     schema: z.strictObject({ displayName: z.string().trim().min(1).max(200) }),
-    table: 'customers',
+    table: 'order_line.customers',
     kind: 'update',
     key: ['id'],
     tenantColumn: 'shop_id',
