@@ -30,6 +30,12 @@ export interface CallAppSpec<TTenant extends TenantId = TenantId, TContext = unk
   /** The writes an agent may buffer, by name. */
   readonly writes: TOps;
   /**
+   * The schema the layer's table lives in (`migrateLayer(knex, { schema })`):
+   * the stream claim in the start statement is qualified with it. Default:
+   * unqualified (the connection's `search_path`).
+   */
+  readonly schema?: string;
+  /**
    * Values fixed at call start that the rows may use (journaled with the
    * call, so a replay computes the same rows): e.g. the lead the context
    * found. Default none.
@@ -59,6 +65,7 @@ export function defineCallApp<TTenant extends TenantId, TContext, TOps extends W
   if (spec.parameters !== undefined && typeof spec.parameters.safeParse !== 'function') throw new ConfigError('defineCallApp parameters must be a zod schema');
   if (typeof spec.context?.query !== 'function') throw new ConfigError('defineCallApp context.query must be a function returning the start-of-call Knex query');
   if (spec.bindings !== undefined && typeof spec.bindings !== 'function') throw new ConfigError('defineCallApp bindings must be a function');
+  if (spec.schema !== undefined && !PARAMETER.test(spec.schema)) throw new ConfigError(`defineCallApp schema must be an identifier (received ${JSON.stringify(spec.schema)})`);
   validateWriteOperations(spec.writes);
   return Object.freeze({ ...spec, tenantParameter });
 }

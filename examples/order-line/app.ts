@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineCallApp } from '../../src/index.js';
 import { callerOf, orderContext, type OrderContext } from './context.js';
+import { ORDER_LINE_SCHEMA } from './migrations.js';
 import { orderLineWrites } from './operations.js';
 
 /**
@@ -17,6 +18,8 @@ export const orderLineApp = defineCallApp({
     .catchall(z.string()),
   context: orderContext,
   writes: orderLineWrites,
+  /** The layer's table lives in the order line's schema (see migrateOrderLine). */
+  schema: ORDER_LINE_SCHEMA,
   bindings: (context: OrderContext | null, start) => ({
     customerId: context?.customer?.id ?? null,
     caller: callerOf(start),

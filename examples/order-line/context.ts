@@ -40,8 +40,8 @@ export function callerOf(start: Pick<StartOfCall, 'parameters'>): string | null 
 export const orderContext: CallContextSpec<string, OrderContext> = {
   query: (knex: Knex, start) =>
     knex
-      .from('shops as s')
-      .leftJoin('customers as c', (join) => {
+      .from('order_line.shops as s')
+      .leftJoin('order_line.customers as c', (join) => {
         join.on('c.shop_id', '=', 's.id').andOn('c.phone', '=', knex.raw('?', [callerOf(start)]));
       })
       .where('s.id', start.tenantId)
@@ -50,7 +50,7 @@ export const orderContext: CallContextSpec<string, OrderContext> = {
         's.name as shop_name',
         knex.raw(
           `(select json_agg(json_build_object('sku', m.sku, 'name', m.name, 'priceCents', m.price_cents, 'position', m.position) order by m.position)
-              from menu_items m where m.shop_id = s.id) as menu`,
+              from order_line.menu_items m where m.shop_id = s.id) as menu`,
         ),
         'c.id as customer_id',
         'c.display_name as customer_name',

@@ -24,7 +24,7 @@ const server = await startOrderLine({
   logger,
 });
 
-const demo = (await server.knex('shops').where({ phone: '+15550001000' }).first('id')) as { id: string } | undefined;
+const demo = (await server.knex('order_line.shops').where({ phone: '+15550001000' }).first('id')) as { id: string } | undefined;
 const shopId =
   demo?.id ??
   (await seedShop(server.knex, {

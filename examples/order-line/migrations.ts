@@ -3,6 +3,8 @@ import { migrateLayer } from '../../src/index.js';
 
 /** The order line's own migrations table: next to the layer's `live_call_guard_migrations`, never knex's default. */
 export const ORDER_LINE_MIGRATIONS_TABLE = 'order_line_migrations';
+/** The order line's schema: its tables, the layer's table and both migrations tables live there, not in `public`. */
+export const ORDER_LINE_SCHEMA = 'order_line';
 
 /**
  * The order line's schema. UUID tenants (`shops`); every other table holds
@@ -12,14 +14,16 @@ export const ORDER_LINE_MIGRATIONS_TABLE = 'order_line_migrations';
  */
 const schema: Knex.Migration = {
   async up(knex) {
-    await knex.schema.createTable('shops', (t) => {
+    const inSchema = () => knex.schema.withSchema(ORDER_LINE_SCHEMA);
+    const table = (name: string) => `${ORDER_LINE_SCHEMA}.${name}`;
+    await inSchema().createTable('shops', (t) => {
       t.uuid('id').primary().defaultTo(knex.raw('gen_random_uuid()'));
       t.text('name').notNullable();
       t.text('phone').notNullable().unique();
     });
-    await knex.schema.createTable('menu_items', (t) => {
+    await inSchema().createTable('menu_items', (t) => {
       t.uuid('id').primary().defaultTo(knex.raw('gen_random_uuid()'));
-      t.uuid('shop_id').notNullable().references('id').inTable('shops').onDelete('CASCADE');
+      t.uuid('shop_id').notNullable().references('id').inTable(table('shops')).onDelete('CASCADE');
       t.text('sku').notNullable();
       t.text('name').notNullable();
       t.integer('price_cents').notNullable().checkPositive();
@@ -28,36 +32,38 @@ const schema: Knex.Migration = {
       t.unique(['shop_id', 'sku']);
       t.unique(['shop_id', 'position']);
     });
-    await knex.schema.createTable('customers', (t) => {
+    await inSchema().createTable('customers', (t) => {
       t.uuid('id').primary().defaultTo(knex.raw('gen_random_uuid()'));
-      t.uuid('shop_id').notNullable().references('id').inTable('shops').onDelete('CASCADE');
+      t.uuid('shop_id').notNullable().references('id').inTable(table('shops')).onDelete('CASCADE');
       t.text('phone').notNullable();
       t.text('display_name');
       t.unique(['shop_id', 'phone']);
       t.unique(['shop_id', 'id']);
     });
-    await knex.schema.createTable('orders', (t) => {
+    await inSchema().createTable('orders', (t) => {
       t.uuid('id').primary().defaultTo(knex.raw('gen_random_uuid()'));
-      t.uuid('shop_id').notNullable().references('id').inTable('shops').onDelete('CASCADE');
+      t.uuid('shop_id').notNullable().references('id').inTable(table('shops')).onDelete('CASCADE');
       t.text('call_sid').notNullable().index();
       t.text('idempotency_key').notNullable().unique();
       t.uuid('customer_id');
       t.jsonb('items').notNullable();
       t.integer('total_cents').notNullable();
       t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
-      t.foreign(['shop_id', 'customer_id']).references(['shop_id', 'id']).inTable('customers');
+      t.foreign(['shop_id', 'customer_id']).references(['shop_id', 'id']).inTable(table('customers'));
     });
-    await knex.schema.createTable('callback_requests', (t) => {
+    await inSchema().createTable('callback_requests', (t) => {
       t.uuid('id').primary().defaultTo(knex.raw('gen_random_uuid()'));
-      t.uuid('shop_id').notNullable().references('id').inTable('shops').onDelete('CASCADE');
-      t.text('call_sid').notNullable().unique();
+      t.uuid('shop_id').notNullable().references('id').inTable(table('shops')).onDelete('CASCADE');
+      t.text('call_sid').notNullable();
       t.text('phone');
       t.text('reason').notNullable();
       t.timestamp('requested_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+      // Keyed within the tenant: the upsert requestCallback conflicts on (shop_id, call_sid).
+      t.unique(['shop_id', 'call_sid']);
     });
   },
   async down(knex) {
-    for (const table of ['callback_requests', 'orders', 'customers', 'menu_items', 'shops']) await knex.schema.dropTable(table);
+    for (const table of ['callback_requests', 'orders', 'customers', 'menu_items', 'shops']) await knex.schema.withSchema(ORDER_LINE_SCHEMA).dropTable(table);
   },
 };
 
@@ -80,7 +86,12 @@ export const orderLineMigrations: Knex.MigrationSource<string> = {
  * @returns the migrations applied now, the layer's first.
  */
 export async function migrateOrderLine(knex: Knex): Promise<string[]> {
-  const layer = await migrateLayer(knex);
-  const [, own] = (await knex.migrate.latest({ migrationSource: orderLineMigrations, tableName: ORDER_LINE_MIGRATIONS_TABLE })) as [number, string[]];
+  await knex.raw('create schema if not exists ??', [ORDER_LINE_SCHEMA]);
+  const layer = await migrateLayer(knex, { schema: ORDER_LINE_SCHEMA });
+  const [, own] = (await knex.migrate.latest({
+    migrationSource: orderLineMigrations,
+    tableName: ORDER_LINE_MIGRATIONS_TABLE,
+    schemaName: ORDER_LINE_SCHEMA,
+  })) as [number, string[]];
   return [...layer, ...own];
 }

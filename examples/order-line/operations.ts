@@ -24,7 +24,7 @@ export const orderLineWrites = {
   /** An order, inserted once (its idempotency key is `<streamSid>:<seq>`). */
   placeOrder: defineWrite({
     schema: z.strictObject({ items: z.array(orderLine).min(1, 'an order needs at least one item').max(50) }),
-    table: 'orders',
+    table: 'order_line.orders',
     kind: 'insert',
     tenantColumn: 'shop_id',
     idempotencyColumn: 'idempotency_key',
@@ -35,12 +35,16 @@ export const orderLineWrites = {
       total_cents: items.reduce((sum, item) => sum + item.quantity * item.priceCents, 0),
     }),
   }),
-  /** The caller wants a call back: one request per call (a second one replaces the first). */
+  /**
+   * The caller wants a call back: one request per call (a second one
+   * replaces the first). Keyed within the tenant, on the unique index
+   * (shop_id, call_sid): the layer sets shop_id, the start check finds the index.
+   */
   requestCallback: defineWrite({
     schema: z.strictObject({ reason: z.string().min(1).max(500), phone: phone.optional() }),
-    table: 'callback_requests',
+    table: 'order_line.callback_requests',
     kind: 'upsert',
-    key: ['call_sid'],
+    key: ['shop_id', 'call_sid'],
     tenantColumn: 'shop_id',
     merge: { phone: 'keep' },
     row: ({ reason, phone: given }, call) => ({
@@ -52,7 +56,7 @@ export const orderLineWrites = {
   /** The name the caller gave, on their customer row (the one the context found). */
   rememberName: defineWrite({
     schema: z.strictObject({ displayName: z.string().trim().min(1).max(200) }),
-    table: 'customers',
+    table: 'order_line.customers',
     kind: 'update',
     key: ['id'],
     tenantColumn: 'shop_id',

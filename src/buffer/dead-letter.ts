@@ -4,15 +4,37 @@ import path from 'node:path';
 import { JournalError } from '../errors.js';
 import { encodeCallSid, type BufferedWrite, type CallHeader } from './journal-format.js';
 
+/** What a flush needs of a declared operation: the data of its declaration (no schema, no functions). */
+export interface DeclaredWrite {
+  readonly table: string;
+  readonly kind: 'insert' | 'upsert' | 'update';
+  readonly tenantColumn: string;
+  readonly key?: readonly string[];
+  readonly idempotencyColumn?: string;
+  readonly merge?: Readonly<Record<string, 'replace' | 'json' | 'keep'>>;
+  readonly ifMissing?: 'fail' | 'ignore';
+}
+
+/** An error, as a dead letter records it. */
+export interface DeadLetterReason {
+  readonly name: string;
+  readonly message: string;
+  readonly code?: string;
+}
+
 /** What a dead-letter file holds: the call's writes (or its unreadable journal) and why they cannot land. */
 export interface DeadLetter {
   readonly reason: string;
-  readonly error: { readonly name: string; readonly message: string; readonly code?: string };
+  readonly error: DeadLetterReason;
   readonly call?: CallHeader;
   readonly writes?: readonly BufferedWrite[];
+  /** When the rest of the call landed without these writes: why each could not land, by sequence number. */
+  readonly rejected?: ReadonlyArray<{ readonly seq: number; readonly op: string; readonly idempotencyKey: string; readonly reason: DeadLetterReason }>;
   /** A journal that could not be parsed, as it was. */
   readonly rawJournal?: string;
   readonly journalFile?: string;
+  /** The declarations of the letter's operations (what a flush needs of them), so a replay needs no app code. */
+  readonly operations?: Readonly<Record<string, DeclaredWrite>>;
   readonly deadLetteredAt: string;
 }
 

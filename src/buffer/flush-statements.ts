@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { TenantMismatchError } from '../errors.js';
 import type { PlannedStatement } from './flush-plan.js';
 import type { CallHeader } from './journal-format.js';
-import type { ColumnMerge, Row } from './write-operation.js';
+import type { ColumnMerge } from './write-operation.js';
 
 /**
  * The SQL of one planned statement. Rows travel as ONE jsonb parameter,
@@ -13,7 +13,7 @@ import type { ColumnMerge, Row } from './write-operation.js';
 export function statementOf(knex: Knex, call: CallHeader, statement: PlannedStatement): Knex.Raw {
   const { spec } = statement;
   const columns = [...statement.columns];
-  const key = [...(spec.key ?? [])];
+  const key = [...(statement.conflictTarget ?? spec.key ?? [])];
   const rows = JSON.stringify(statement.rows);
   const source = 'jsonb_populate_recordset(null::??, ?::jsonb)';
   switch (spec.kind) {
@@ -81,10 +81,10 @@ function setClause(statement: PlannedStatement, source: 'excluded' | 'v'): { sql
   return { sql: parts.map((part) => part.sql).join(', '), bindings: parts.flatMap((part) => part.bindings) };
 }
 
-/** What one statement did: rows it inserted, upserted or updated; the rows another constraint rejected (inserts with a conflict policy). */
+/** What one statement did: rows it inserted, upserted or updated; the rows another constraint rejected (inserts with a conflict policy), by index. */
 export interface StatementOutcome {
   readonly affected: number;
-  readonly conflicts: readonly Row[];
+  readonly conflicts: readonly number[];
 }
 
 /**
@@ -104,7 +104,7 @@ export async function runStatement(trx: Knex.Transaction, call: CallHeader, stat
     const idem = spec.idempotencyColumn!;
     return {
       affected: result.rows.filter((row) => row.inserted).length,
-      conflicts: statement.rows.filter((row) => rejected.has(String(row[idem]))),
+      conflicts: statement.rows.flatMap((row, index) => (rejected.has(String(row[idem])) ? [index] : [])),
     };
   }
   const affected = result.rowCount ?? 0;

@@ -2,12 +2,14 @@ import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import type { MeterProvider } from '@opentelemetry/api';
 import type { Knex } from 'knex';
+import type { z } from 'zod';
 import { DEFAULTS } from '../defaults.js';
 import { settlesWithin } from '../settles-within.js';
 import { ConfigError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
-import { countDeadLetters, deadLetterName, describeError, writeDeadLetter } from './dead-letter.js';
-import { flush } from './flush-transaction.js';
+import { countDeadLetters, deadLetterName, describeError, writeDeadLetter, type WrittenDeadLetter } from './dead-letter.js';
+import { declarationsOf, listDeadLetters, replayDeadLetters, type DeadLetterReplay, type DeadLetterSummary } from './dead-letter-replay.js';
+import { flush, type FlushResult } from './flush-transaction.js';
 import type { Journal } from './journal.js';
 import { createFlusherInstruments, type FlusherInstruments } from './metrics.js';
 import type { FlushOutcome, RecoveryReport } from './flush-outcome.js';
@@ -16,6 +18,7 @@ import { recoverOrphans } from './recovery.js';
 export type { FlushOutcome, RecoveryReport };
 import { backoffDelayMs, isTransientError } from './retry.js';
 import type { WriteBuffer } from './write-buffer.js';
+import { checkWriteSchema, type CheckedSchema } from './schema-check.js';
 import { validateWriteOperations, type WriteOperations } from './write-operation.js';
 
 export interface FlusherOptions {
@@ -38,6 +41,14 @@ export interface FlusherOptions {
   statementTimeoutMs?: number;
   /** For the metrics. Default the global one. */
   meterProvider?: MeterProvider;
+  /**
+   * Whether {@link Flusher.start} checks the declared writes against the
+   * database first (one catalog read, see checkWriteSchema): a mismatch
+   * rejects start with a ConfigError. Default true.
+   */
+  checkSchema?: boolean;
+  /** The app's tenant schema: the start check refuses a tenant column that cannot hold its values. Default: not checked. */
+  tenantSchema?: z.ZodType;
 }
 
 /** For `/readyz`. */
@@ -54,12 +65,16 @@ export interface FlusherStats {
   readonly retries: number;
   /** Written rows that conflicted and were landed by their operation's conflict policy. */
   readonly conflicts: number;
+  /** Writes dead-lettered on their own, while the rest of their call landed (since start). */
+  readonly rejectedWrites: number;
+  /** True while flushes fail on transient errors (the database is down, read-only, restarting): until one lands. */
+  readonly degraded: boolean;
 }
 
 export interface FlusherEvents {
   retry: [{ callSid: string; attempt: number; delayMs: number; error: unknown }];
   flushed: [{ callSid: string; attempts: number; recovered: boolean }];
-  deadLettered: [{ callSid: string; reason: string; file: string }];
+  deadLettered: [{ callSid: string; reason: string; file: string; writes?: number }];
 }
 
 /**
@@ -90,7 +105,12 @@ export class Flusher extends EventEmitter<FlusherEvents> {
   private recovering: Promise<RecoveryReport> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
-  private counts = { pending: 0, deadLettered: 0, flushed: 0, recovered: 0, retries: 0, conflicts: 0 };
+  private readonly checkSchema: boolean;
+  private readonly tenantSchema: z.ZodType | undefined;
+  private schema: CheckedSchema | undefined;
+  /** Buffers whose last attempt failed on a transient error. */
+  private readonly failing = new Set<WriteBuffer>();
+  private counts = { pending: 0, deadLettered: 0, flushed: 0, recovered: 0, retries: 0, conflicts: 0, rejectedWrites: 0 };
 
   constructor(options: FlusherOptions) {
     super();
@@ -110,11 +130,19 @@ export class Flusher extends EventEmitter<FlusherEvents> {
     this.recoveryConcurrency = positive('recoveryConcurrency', options.recoveryConcurrency ?? DEFAULTS.recoveryConcurrency);
     this.statementTimeoutMs = positive('statementTimeoutMs', options.statementTimeoutMs ?? DEFAULTS.flushStatementTimeoutMs);
     this.counts.deadLettered = countDeadLetters(this.journal.deadLetterDir);
+    this.checkSchema = options.checkSchema ?? true;
+    this.tenantSchema = options.tenantSchema;
     this.instruments = createFlusherInstruments(() => this.stats(), options.meterProvider);
   }
 
-  /** Recovers now, then every `recoveryIntervalMs`. Resolves with the first pass's report. */
-  start(): Promise<RecoveryReport> {
+  /**
+   * Checks the declared writes against the database (one catalog read,
+   * unless `checkSchema: false`), then recovers now, and every
+   * `recoveryIntervalMs`. Resolves with the first pass's report.
+   * @throws {ConfigError} the database does not match a declaration (one line naming the operation and what is missing): nothing started.
+   */
+  async start(): Promise<RecoveryReport> {
+    if (this.checkSchema && !this.schema) await this.checkDatabase();
     if (!this.timer && !this.stopped) {
       this.timer = setInterval(() => {
         this.recover().catch((error: unknown) => this.logger.error({ err: error }, 'journal recovery failed'));
@@ -138,8 +166,45 @@ export class Flusher extends EventEmitter<FlusherEvents> {
     return this.recovering;
   }
 
+  /**
+   * Checks the declared writes against the database now (what start does
+   * first) and keeps what it read for the flushes: upserts' conflict
+   * targets, the foreign-key order of operations.
+   * @throws {ConfigError} a mismatch.
+   */
+  async checkDatabase(): Promise<CheckedSchema> {
+    this.schema = await checkWriteSchema(this.knex, this.operations, { tenantSchema: this.tenantSchema });
+    return this.schema;
+  }
+
+  /** The dead letters in the journal's `dead-letter/` directory, oldest first. */
+  deadLetters(): DeadLetterSummary[] {
+    return listDeadLetters(this.journal.deadLetterDir);
+  }
+
+  /**
+   * Re-lands dead letters (all, or the named files) after a fix, each once:
+   * see replayDeadLetters. Uses this flusher's operations and what its
+   * start check read.
+   */
+  async replayDeadLetters(files?: readonly string[]): Promise<DeadLetterReplay[]> {
+    try {
+      return await replayDeadLetters({
+        knex: this.knex,
+        dir: this.journal.deadLetterDir,
+        operations: this.operations,
+        ...(files ? { files } : {}),
+        ...(this.schema ? { schema: this.schema } : {}),
+        statementTimeoutMs: this.statementTimeoutMs,
+        logger: this.logger,
+      });
+    } finally {
+      this.counts.deadLettered = countDeadLetters(this.journal.deadLetterDir);
+    }
+  }
+
   stats(): FlusherStats {
-    return { ...this.counts, openCalls: this.journal.openCalls };
+    return { ...this.counts, openCalls: this.journal.openCalls, degraded: this.failing.size > 0 };
   }
 
   /**
@@ -180,7 +245,9 @@ export class Flusher extends EventEmitter<FlusherEvents> {
       for (let attempt = 1; ; attempt++) {
         if (this.stopped) return this.defer(buffer, attempt - 1);
         try {
-          const result = await flush(this.knex, buffer, { statementTimeoutMs: this.statementTimeoutMs, logger: this.logger });
+          const result = await flush(this.knex, buffer, { statementTimeoutMs: this.statementTimeoutMs, logger: this.logger, schema: this.schema });
+          this.failing.delete(buffer);
+          if (result.rejected.length > 0) return this.landedPartly(buffer, result, attempt, recovered);
           this.counts.flushed++;
           this.counts.conflicts += result.conflicts.length;
           if (result.conflicts.length > 0) this.instruments.conflicts.add(result.conflicts.length);
@@ -190,7 +257,11 @@ export class Flusher extends EventEmitter<FlusherEvents> {
           this.notify('flushed', { callSid, attempts: attempt, recovered });
           return { status: 'flushed', attempts: attempt, result };
         } catch (error) {
-          if (!isTransientError(error)) return this.deadLetter(buffer, error, attempt);
+          if (!isTransientError(error)) {
+            this.failing.delete(buffer);
+            return this.deadLetter(buffer, error, attempt);
+          }
+          this.failing.add(buffer);
           const delayMs = backoffDelayMs(attempt - 1, this.retryInitialDelayMs, this.retryMaxDelayMs);
           this.counts.retries++;
           this.instruments.retries.add(1);
@@ -205,6 +276,7 @@ export class Flusher extends EventEmitter<FlusherEvents> {
     } finally {
       this.counts.pending--;
       this.pendingBuffers.delete(buffer);
+      this.failing.delete(buffer);
     }
   }
 
@@ -228,6 +300,7 @@ export class Flusher extends EventEmitter<FlusherEvents> {
         error: reason,
         call,
         writes: buffer.writes(),
+        operations: declarationsOf(this.operations, buffer.writes().map((write) => write.op)),
         ...(buffer.journalFile ? { journalFile: path.basename(buffer.journalFile.path) } : {}),
         deadLetteredAt: new Date().toISOString(),
       });
@@ -241,8 +314,52 @@ export class Flusher extends EventEmitter<FlusherEvents> {
     return { status: 'dead-lettered', attempts, reason: reason.message, file: letter.file };
   }
 
+  /**
+   * The rest of the call landed: dead-letters the writes that could not
+   * (with the reason per write), then removes the journal. A crash before
+   * the letter is written replays the journal: the landed writes change
+   * nothing, the others are rejected again.
+   */
+  private landedPartly(buffer: WriteBuffer, result: FlushResult, attempts: number, recovered: boolean): FlushOutcome {
+    const { call } = buffer;
+    const first = result.rejected[0]!.reason;
+    const reason = `${result.rejected.length} of ${result.writes} write(s) could not land (the rest landed): ${first.message}`;
+    let letter: WrittenDeadLetter;
+    try {
+      letter = writeDeadLetter(this.journal.deadLetterDir, deadLetterName(call), {
+        reason,
+        error: first,
+        call,
+        writes: result.rejected.map(({ write }) => ({ seq: write.seq, idempotencyKey: write.idempotencyKey, op: write.op, row: write.row })),
+        rejected: result.rejected.map(({ write, reason: why }) => ({ seq: write.seq, op: write.op, idempotencyKey: write.idempotencyKey, reason: why })),
+        operations: declarationsOf(this.operations, result.rejected.map(({ write }) => write.op)),
+        ...(buffer.journalFile ? { journalFile: path.basename(buffer.journalFile.path) } : {}),
+        deadLetteredAt: new Date().toISOString(),
+      });
+      buffer.journalFile?.remove();
+    } catch (letterError) {
+      this.logger.error({ err: letterError, callSid: call.callSid, reason }, 'dead-lettering the writes that could not land failed');
+      return this.defer(buffer, attempts);
+    }
+    this.counts.rejectedWrites += result.rejected.length;
+    const landedSome = result.rejected.length < result.writes;
+    if (landedSome) {
+      this.counts.flushed++;
+      if (recovered) this.counts.recovered++;
+      this.instruments.flushed.add(1);
+      this.notify('flushed', { callSid: call.callSid, attempts, recovered });
+    }
+    this.logger.warn(
+      { callSid: call.callSid, writes: result.writes, landed: result.writes - result.rejected.length, deadLettered: result.rejected.length, file: letter.file },
+      'some writes could not land; the rest of the call landed',
+    );
+    this.counted(call.callSid, reason, letter, result.rejected.length);
+    if (!landedSome) return { status: 'dead-lettered', attempts, reason, file: letter.file };
+    return { status: 'flushed', attempts, result, deadLetter: letter.file };
+  }
+
   /** A dead letter written now is counted, logged and notified; one written by an earlier attempt is only logged. */
-  private counted(callSid: string, reason: string, letter: { file: string; written: boolean }): void {
+  private counted(callSid: string, reason: string, letter: WrittenDeadLetter, writes?: number): void {
     const { file } = letter;
     if (!letter.written) {
       this.logger.warn({ callSid, reason, file }, 'buffered writes can never land; already dead-lettered');
@@ -250,8 +367,8 @@ export class Flusher extends EventEmitter<FlusherEvents> {
     }
     this.counts.deadLettered++;
     this.instruments.deadLettered.add(1);
-    this.logger.error({ callSid, reason, file }, 'buffered writes can never land; dead-lettered');
-    this.notify('deadLettered', { callSid, reason, file });
+    this.logger.error({ callSid, reason, file, ...(writes === undefined ? {} : { writes }) }, 'buffered writes can never land; dead-lettered');
+    this.notify('deadLettered', { callSid, reason, file, ...(writes === undefined ? {} : { writes }) });
   }
 
   private recoveryPass(): Promise<RecoveryReport> {

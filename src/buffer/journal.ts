@@ -35,7 +35,7 @@ export interface JournalOptions {
   logger?: Logger;
 }
 
-const DEAD_LETTER_DIR = 'dead-letter';
+export const DEAD_LETTER_DIR = 'dead-letter';
 /** How often a journal that failed is probed again (by `health()`). */
 const REPROBE_INTERVAL_MS = 1000;
 /** What a probe writes: a call's header and a few writes. */

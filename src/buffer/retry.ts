@@ -17,6 +17,7 @@ const TRANSIENT_SQLSTATE = new Set([
   '08', // connection exception
   '53', // insufficient resources (too many connections, disk full, out of memory)
   '58', // system error (I/O)
+  '25006', // read-only sql transaction: a failover to a standby, or a database set read-only for maintenance
   '57P01', // admin shutdown
   '57P02', // crash shutdown
   '57P03', // cannot connect now (starting up)
@@ -33,7 +34,8 @@ const TRANSIENT_MESSAGE =
 /**
  * Whether a failed flush may succeed if tried again: the database was down
  * or unreachable, the connection broke, the transaction lost a
- * serialization or deadlock race, a statement timed out. Everything else —
+ * serialization or deadlock race, a statement timed out, the server is
+ * read-only (a failover: the standby is promoted soon). Everything else —
  * data (22xxx) and integrity (23xxx) violations, a tenant mismatch, a bug —
  * would fail the same way forever. Looks through `cause` and
  * AggregateError's `errors`.

@@ -92,10 +92,10 @@ export class WriteBuffer<TOps extends WriteOperations = WriteOperations> {
   }
 
   /**
-   * A closed buffer holding what a journal file says (recovery).
+   * A closed buffer holding what a journal file (or, without `file`, a dead letter) says (recovery).
    * @internal
    */
-  static restore<TOps extends WriteOperations>(contents: JournalContents, file: CallJournal, operations: TOps): WriteBuffer<TOps> {
+  static restore<TOps extends WriteOperations>(contents: JournalContents, file: CallJournal | undefined, operations: TOps): WriteBuffer<TOps> {
     const buffer = new WriteBuffer({ ...contents.header, operations, maxOperations: Math.max(1, contents.writes.length) });
     buffer.journal = file;
     const restored: EnqueuedWrite[] = contents.writes.map((write) => Object.freeze({ ...write, journaled: true }));
@@ -108,6 +108,7 @@ export class WriteBuffer<TOps extends WriteOperations = WriteOperations> {
    * Validates the input with the operation's schema, builds its row (the
    * tenant bound), numbers, journals and buffers it. Synchronous.
    * @throws {InvalidWriteError} no such operation, or the input or its row is invalid (the message names the field).
+   * @throws {TenantMismatchError} the row names another tenant in its tenant column (the layer sets the column itself: leave it out).
    * @throws {WriteBufferFullError} `maxOperations` are buffered.
    * @throws {WriteBufferClosedError} the buffer is closed (the call ended).
    * In every case nothing was buffered. A journal that cannot take the

@@ -56,7 +56,12 @@ export interface WriteOperationSpec<TSchema extends z.ZodType = z.ZodType, TTena
   readonly kind: WriteKind;
   /** The column holding the tenant: set to the call's tenant on every row, and required to match on every update. */
   readonly tenantColumn: string;
-  /** `upsert`/`update`: the columns that identify the row (values from the row). */
+  /**
+   * `upsert`/`update`: the columns that identify the row (values from the
+   * row). It may include the tenant column (a `(tenant, key)` unique index):
+   * the layer sets it to the call's tenant. An upsert's key, with or without
+   * the tenant column, must match a unique index (checked at start).
+   */
   readonly key?: readonly string[];
   /** `insert`: the column (with a unique index) that holds each write's idempotency key. */
   readonly idempotencyColumn?: string;
@@ -128,7 +133,6 @@ export function validateWriteOperations(operations: WriteOperations): void {
       if (!op.key || op.key.length === 0 || !op.key.every((column) => IDENTIFIER.test(column))) {
         throw fail(`an ${op.kind} needs key: the columns that identify the row`);
       }
-      if (op.key.includes(op.tenantColumn)) throw fail('key must not include tenantColumn (the layer binds the tenant)');
     }
     for (const [column, merge] of Object.entries(op.merge ?? {})) {
       if (!IDENTIFIER.test(column) || !['replace', 'json', 'keep'].includes(merge)) {

@@ -19,6 +19,12 @@ export async function main(argv: string[], io: CliIo = process): Promise<number>
           return 0;
         }
         return await (await import('./check-command.js')).checkCommand(rest, io);
+      case 'dead-letters':
+        if (asksForHelp(rest)) {
+          io.stdout.write(COMMAND_USAGE[command]);
+          return 0;
+        }
+        return await (await import('./dead-letters-command.js')).deadLettersCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':

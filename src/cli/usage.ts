@@ -5,6 +5,7 @@ export const USAGE = `Usage: live-call-guard <command> [options]
 
 Commands:
   check     fail when exported traces show a database query during a live call
+  dead-letters  list the writes that could not land, or re-land them once after a fix
   help      show this text
 
 Options:
@@ -26,7 +27,17 @@ fewer live calls than --expect-calls N.
 call's phases and database statements on a time axis, violations first.
 `;
 
-export const COMMAND_USAGE = { check: CHECK_USAGE } as const;
+export const DEAD_LETTERS_USAGE = `Usage: live-call-guard dead-letters list|replay --journal-dir DIR [FILE...] [--format text|json]
+
+list: the dead letters in DIR/dead-letter (file, call, tenant, writes, reason).
+replay: re-lands them (all, or the FILEs named) on DATABASE_URL, each once,
+with the declarations each letter carries: the writes land in one transaction
+as at the call's end (same idempotency keys), the letter moves to
+dead-letter/replayed/; writes that still cannot land stay, in a new letter.
+Exit codes: 0 done (replay: every letter landed); 1 some did not; 2 bad arguments.
+`;
+
+export const COMMAND_USAGE = { check: CHECK_USAGE, 'dead-letters': DEAD_LETTERS_USAGE } as const;
 
 /** `--help` or `-h` among a command's arguments. */
 export function asksForHelp(args: readonly string[]): boolean {

@@ -25,6 +25,8 @@ export interface LoadContextOptions {
    * if the statement had finished there first.
    */
   streamKey?: string;
+  /** The schema of the layer's claims table (`migrateLayer(knex, { schema })`): the claim is then schema-qualified. Default: unqualified (the connection's `search_path`). */
+  claimsSchema?: string;
 }
 
 const tracer = trace.getTracer(INSTRUMENTATION_NAME);
@@ -67,7 +69,7 @@ export async function loadContext<TTenant, TContext>(
       }
       // Run here, inside the active span: knex builders run when awaited.
       const row = await withDeadline(knex, (connection, remainingMs) =>
-        wrapped(knex, appQuery, start, options.streamKey).connection(connection).timeout(remainingMs, { cancel: true }), start.callSid, timeoutMs);
+        wrapped(knex, appQuery, start, options.streamKey, options.claimsSchema).connection(connection).timeout(remainingMs, { cancel: true }), start.callSid, timeoutMs);
       if (options.streamKey !== undefined && Number(row?.[CLAIMED]) === 0) {
         throw new StreamReplayError(`stream of call ${start.callSid} already started once: a replay`);
       }
@@ -88,13 +90,19 @@ export async function loadContext<TTenant, TContext>(
   });
 }
 
-function wrapped(knex: Knex, appQuery: Knex.QueryBuilder | Knex.Raw, start: StartOfCall<unknown>, streamKey: string | undefined): Knex.Raw {
+function wrapped(
+  knex: Knex,
+  appQuery: Knex.QueryBuilder | Knex.Raw,
+  start: StartOfCall<unknown>,
+  streamKey: string | undefined,
+  claimsSchema: string | undefined,
+): Knex.Raw {
   const from = `from (select 1) as "__lcg_one" left join lateral (select true as ??, app.* from (?) as app limit 1) as q on true`;
   if (streamKey === undefined) return knex.raw(`select q.* ${from}`, [FOUND, appQuery]);
   return knex.raw(
     `with "__lcg_claim" as (insert into ?? (stream_key, call_sid, tenant_id) values (?, ?, ?) on conflict (stream_key) do nothing returning 1)
      select (select count(*) from "__lcg_claim")::int as ??, q.* ${from}`,
-    [STREAM_CLAIMS_TABLE, streamKey, start.callSid, String(start.tenantId), CLAIMED, FOUND, appQuery],
+    [claimsSchema ? `${claimsSchema}.${STREAM_CLAIMS_TABLE}` : STREAM_CLAIMS_TABLE, streamKey, start.callSid, String(start.tenantId), CLAIMED, FOUND, appQuery],
   );
 }
 

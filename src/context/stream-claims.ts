@@ -1,13 +1,18 @@
 import type { Knex } from 'knex';
+import { ConfigError } from '../errors.js';
 
 /** The layer's one table: the streams that started (see loadContext's `streamKey`). */
 export const STREAM_CLAIMS_TABLE = 'live_call_stream_claims';
 /** The layer's migrations table: never knex's default, so it sits beside the app's own migrations. */
 export const LAYER_MIGRATIONS_TABLE = 'live_call_guard_migrations';
 
+/** The schema the layer's migrations run for (set by migrateLayer around knex's run; knex runs migrations one at a time under its lock). */
+let targetSchema: string | undefined;
+const inSchema = (knex: Knex) => (targetSchema ? knex.schema.withSchema(targetSchema) : knex.schema);
+
 const streamClaims: Knex.Migration = {
   async up(knex) {
-    await knex.schema.createTable(STREAM_CLAIMS_TABLE, (t) => {
+    await inSchema(knex).createTable(STREAM_CLAIMS_TABLE, (t) => {
       t.text('stream_key').primary();
       t.text('call_sid').notNullable();
       t.text('tenant_id').notNullable();
@@ -16,7 +21,7 @@ const streamClaims: Knex.Migration = {
     });
   },
   async down(knex) {
-    await knex.schema.dropTable(STREAM_CLAIMS_TABLE);
+    await inSchema(knex).dropTable(STREAM_CLAIMS_TABLE);
   },
 };
 
@@ -45,7 +50,30 @@ export const layerMigrations: Knex.MigrationSource<string> = {
  * Rows older than a stream token's life (5 minutes) may be deleted at will.
  * @returns the migrations applied now.
  */
-export async function migrateLayer(knex: Knex): Promise<string[]> {
-  const [, applied] = (await knex.migrate.latest({ migrationSource: layerMigrations, tableName: LAYER_MIGRATIONS_TABLE })) as [number, string[]];
-  return applied;
+export async function migrateLayer(knex: Knex, options: MigrateLayerOptions = {}): Promise<string[]> {
+  const { schema } = options;
+  if (schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(schema)) {
+    throw new ConfigError(`migrateLayer schema must be an identifier (received ${JSON.stringify(schema)})`);
+  }
+  targetSchema = schema;
+  try {
+    const [, applied] = (await knex.migrate.latest({
+      migrationSource: layerMigrations,
+      tableName: LAYER_MIGRATIONS_TABLE,
+      ...(schema ? { schemaName: schema } : {}),
+    })) as [number, string[]];
+    return applied;
+  } finally {
+    targetSchema = undefined;
+  }
+}
+
+export interface MigrateLayerOptions {
+  /**
+   * The schema the layer's tables (and its migrations table) live in: the
+   * app's own, so a role that owns only its schema can run it. It must
+   * exist. Default: the first schema of the connection's `search_path`.
+   * Give loadContext (or the media stream) the same schema for its claim.
+   */
+  schema?: string;
 }

@@ -36,6 +36,8 @@ export const Attributes = {
   CALL_WRITES: 'call.writes',
   /** On call.flush: inserted rows another constraint rejected, resolved by their conflict policy. */
   CALL_FLUSH_CONFLICTS: 'call.flush.conflicts',
+  /** On call.flush: writes that could not land (the rest of the call landed without them) and were dead-lettered. */
+  CALL_FLUSH_DEAD_LETTERED: 'call.flush.dead_lettered',
   /** On call.flush: statements between BEGIN and COMMIT. */
   CALL_FLUSH_STATEMENTS: 'call.flush.statements',
   QUERIES_LOAD: 'call.db.queries.load',
@@ -59,6 +61,8 @@ export const Events = {
   DB_ALLOWED: 'live_call.db_allowed',
   /** On call.flush: a write conflicted (attributes: the operation and the idempotency key). */
   WRITE_CONFLICT: 'live_call.write_conflict',
+  /** On call.flush: a write could not land and was set aside (attributes: the operation, the idempotency key, the reason). */
+  WRITE_DEAD_LETTERED: 'live_call.write_dead_lettered',
 } as const;
 
 export const Metrics = {

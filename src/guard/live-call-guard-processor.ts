@@ -39,6 +39,8 @@ interface Tracked {
   report: StatementRecorder | undefined;
   phase: CallPhase;
   isStatement: boolean;
+  /** A statement knex ran to set up a new connection (`set search_path`, the version probe): never counted against a phase. */
+  connectionSetup: boolean;
   violation?: { live: LiveCall; stack: string; reported: boolean };
 }
 
@@ -87,7 +89,7 @@ export class LiveCallGuardProcessor implements SpanProcessor {
     if (scope === undefined || !isDatabaseClientSpan(span)) return;
 
     const { live, report, allowance, connectionSetup, callSite, statementText } = scope;
-    const tracked: Tracked = { report, phase: phaseOf(scope), isStatement: !isConnectionSpan(span) };
+    const tracked: Tracked = { report, phase: phaseOf(scope), isStatement: !isConnectionSpan(span), connectionSetup: connectionSetup === true };
     this.tracked.set(span, tracked);
     if (!live || this.mode === 'off') return;
 
@@ -124,7 +126,7 @@ export class LiveCallGuardProcessor implements SpanProcessor {
     const tracked = this.tracked.get(span);
     if (!tracked) return;
     this.tracked.delete(span);
-    if (tracked.isStatement) tracked.report?.record(tracked.phase, durationMs(span), queryTextOf(span.attributes));
+    if (tracked.isStatement && !tracked.connectionSetup) tracked.report?.record(tracked.phase, durationMs(span), queryTextOf(span.attributes));
     this.reportOnce(span, tracked);
   }
 

@@ -257,7 +257,7 @@ export class MediaSession {
     let callContext: unknown = null;
     try {
       callContext = await context.with(this.rootContext, () =>
-        runInCallPhase('load', () => loadContext(this.hub.knex, app.context, start, { timeoutMs: this.hub.limits.contextLoadTimeoutMs, streamKey })),
+        runInCallPhase('load', () => loadContext(this.hub.knex, app.context, start, { timeoutMs: this.hub.limits.contextLoadTimeoutMs, streamKey, ...(app.schema ? { claimsSchema: app.schema } : {}) })),
       );
     } catch (error) {
       if (error instanceof StreamReplayError) {

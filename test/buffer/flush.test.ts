@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flush, type FlushResult } from '../../src/buffer/flush-transaction.js';
 import { ReceptionistBuffer } from '../helpers/receptionist-buffer.js';
 import { createKnex } from '../../reference/db/knex.js';
-import { TenantMismatchError } from '../../src/errors.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { startPgWireCounter, type PgWireCounter } from '../helpers/pg-wire-counter.js';
 import { pgSpans, spanExporter } from '../helpers/spans.js';
@@ -116,21 +115,23 @@ describe('flush', () => {
     expect(row).toMatchObject({ state: { kept: 1, step: 'new' }, summary: null });
   });
 
-  it("tenant-bound: a call of A given B's lead changes none of B's rows", async () => {
+  it("tenant-bound: a call of A given B's lead changes none of B's rows (the write is rejected as a tenant mismatch)", async () => {
     const before = await snapshot(db.knex, 'CA_B_CALL');
     const buffer = new ReceptionistBuffer({ callSid: 'CA_TENANT_1', businessId: t.a, leadId: t.bLead });
     buffer.updateLead({ customerName: 'Mallory', phone: '+15550006666' });
-    const error = await flush(db.knex, buffer).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(TenantMismatchError);
-    expect(error).toMatchObject({ code: 'ERR_TENANT_MISMATCH' });
-    expect((error as Error).message).toMatch(/updateLead row\(s\) in leads are not tenant .*'s/);
+    const result = await flush(db.knex, buffer);
+    expect(result.rejected).toHaveLength(1);
+    expect(result.rejected[0]!.write.op).toBe('updateLead');
+    expect(result.rejected[0]!.reason).toMatchObject({ name: 'TenantMismatchError', code: 'ERR_TENANT_MISMATCH' });
+    expect(result.rejected[0]!.reason.message).toMatch(/updateLead row\(s\) in leads are not tenant .*'s/);
     expect((await snapshot(db.knex, 'CA_B_CALL')).leads).toEqual(before.leads);
   });
 
   it("tenant-bound: B's lead in an appointment of A is refused by the composite foreign key", async () => {
     const buffer = new ReceptionistBuffer({ callSid: 'CA_TENANT_2', businessId: t.a, leadId: t.bLead });
     buffer.createAppointment({ startsAt: '2030-01-07T09:00:00Z', endsAt: '2030-01-07T09:30:00Z', title: 'x' });
-    await expect(flush(db.knex, buffer)).rejects.toMatchObject({ code: '23503' });
+    const result = await flush(db.knex, buffer);
+    expect(result.rejected.map(({ reason }) => reason.code)).toEqual(['23503']);
     expect(await db.knex('appointments').where({ call_sid: 'CA_TENANT_2' })).toEqual([]);
   });
 
@@ -141,22 +142,25 @@ describe('flush', () => {
 
     const outcome = new ReceptionistBuffer({ callSid: 'CA_B_CALL', businessId: t.a });
     outcome.recordOutcome({ status: 'failed', durationSeconds: 1 });
-    await expect(flush(db.knex, outcome)).rejects.toThrow(/CA_B_CALL: 1 callOutcome row\(s\) in call_logs are not tenant/);
+    expect((await flush(db.knex, outcome)).rejected[0]!.reason.message).toMatch(/CA_B_CALL: 1 callOutcome row\(s\) in call_logs are not tenant/);
 
     const session = new ReceptionistBuffer({ callSid: 'CA_B_CALL', businessId: t.a });
     session.updateSession({ state: { hijacked: true }, summary: 'A' });
-    await expect(flush(db.knex, session)).rejects.toThrow(/CA_B_CALL: 1 updateSession row\(s\) in call_sessions are not tenant/);
+    expect((await flush(db.knex, session)).rejected[0]!.reason.message).toMatch(/CA_B_CALL: 1 updateSession row\(s\) in call_sessions are not tenant/);
 
     expect(await snapshot(db.knex, 'CA_B_CALL')).toEqual(before);
   });
 
-  it('rolls back everything when a later statement fails', async () => {
+  it('a stale or foreign key on one write: that write is rejected, the rest of the call lands in one transaction, the journal stays for the dead letter', async () => {
     // call_sessions is written first and succeeds; call_logs then finds B's call with this sid.
     await db.knex('call_logs').insert({ call_sid: 'CA_ROLLBACK', business_id: t.b, status: 'in-progress' });
     const buffer = new ReceptionistBuffer({ callSid: 'CA_ROLLBACK', businessId: t.a });
-    buffer.updateSession({ summary: 'should not stay' });
+    buffer.updateSession({ summary: 'lands' });
     buffer.recordOutcome({ status: 'completed', durationSeconds: 3 });
-    await expect(flush(db.knex, buffer)).rejects.toThrow(/CA_ROLLBACK: 1 callOutcome row\(s\) in call_logs are not tenant/);
-    expect(await db.knex('call_sessions').where({ call_sid: 'CA_ROLLBACK' })).toEqual([]);
+    const result = await flush(db.knex, buffer);
+    expect(result.rejected.map(({ write, reason }) => [write.op, reason.code])).toEqual([['callOutcome', 'ERR_TENANT_MISMATCH']]);
+    expect(result.statements.map((statement) => statement.op)).toEqual(['updateSession']);
+    expect(await db.knex('call_sessions').where({ call_sid: 'CA_ROLLBACK' }).first('summary')).toEqual({ summary: 'lands' });
+    expect(await db.knex('call_logs').where({ call_sid: 'CA_ROLLBACK' }).first('business_id')).toEqual({ business_id: t.b });
   });
 });

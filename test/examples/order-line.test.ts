@@ -8,7 +8,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orderLineAgent, type OrderLineAgent } from '../../examples/order-line/agent.js';
 import { orderLineApp } from '../../examples/order-line/app.js';
-import { migrateOrderLine, ORDER_LINE_MIGRATIONS_TABLE, orderLineMigrations } from '../../examples/order-line/migrations.js';
+import { migrateOrderLine, ORDER_LINE_MIGRATIONS_TABLE, ORDER_LINE_SCHEMA, orderLineMigrations } from '../../examples/order-line/migrations.js';
 import type { OrderLineWrites } from '../../examples/order-line/operations.js';
 import { seedShop } from '../../examples/order-line/seed.js';
 import { startOrderLine, type OrderLineServer } from '../../examples/order-line/server.js';
@@ -35,7 +35,7 @@ function verbs(statements: readonly WireStatement[]): string[] {
     const text = sql.trim().toLowerCase();
     if (/^begin\b/.test(text)) return 'BEGIN';
     if (/^commit\b/.test(text)) return 'COMMIT';
-    const target = /^(insert into|update)\s+"([a-z_]+)"/.exec(text);
+    const target = /^(insert into|update)\s+(?:"[a-z_]+"\.)?"([a-z_]+)"/.exec(text);
     return target ? `${target[1]} ${target[2]}` : text.slice(0, 40);
   });
 }
@@ -109,9 +109,9 @@ describe('examples/order-line: an app with its own schema on the public API, end
   async function rowsOf(shopId: string) {
     const k = db.knex;
     return {
-      orders: await k('orders').where({ shop_id: shopId }).orderBy('idempotency_key'),
-      callbacks: await k('callback_requests').where({ shop_id: shopId }).orderBy('call_sid'),
-      customers: await k('customers').where({ shop_id: shopId }).orderBy('phone'),
+      orders: await k('order_line.orders').where({ shop_id: shopId }).orderBy('idempotency_key'),
+      callbacks: await k('order_line.callback_requests').where({ shop_id: shopId }).orderBy('call_sid'),
+      customers: await k('order_line.customers').where({ shop_id: shopId }).orderBy('phone'),
     };
   }
 
@@ -163,7 +163,7 @@ describe('examples/order-line: an app with its own schema on the public API, end
       phone: '+15550002000',
       menu: [{ sku: 'dumplings', name: 'Dumplings', priceCents: 700 }],
     });
-    customerA = ((await db.knex('customers').where({ shop_id: shopA, phone: CALLER }).first('id')) as { id: string }).id;
+    customerA = ((await db.knex('order_line.customers').where({ shop_id: shopA, phone: CALLER }).first('id')) as { id: string }).id;
   });
 
   afterAll(async () => {
@@ -187,10 +187,17 @@ describe('examples/order-line: an app with its own schema on the public API, end
   it("runs its own migrations next to the layer's, each in its own table, again and again", async () => {
     // The server migrated at start; once more (and the other way round) changes nothing and clashes with nothing.
     expect(await migrateOrderLine(db.knex)).toEqual([]);
-    const [, appliedNow] = (await db.knex.migrate.latest({ tableName: ORDER_LINE_MIGRATIONS_TABLE, migrationSource: orderLineMigrations })) as [number, string[]];
+    const [, appliedNow] = (await db.knex.migrate.latest({
+      tableName: ORDER_LINE_MIGRATIONS_TABLE,
+      schemaName: ORDER_LINE_SCHEMA,
+      migrationSource: orderLineMigrations,
+    })) as [number, string[]];
     expect(appliedNow).toEqual([]);
-    expect((await db.knex(LAYER_MIGRATIONS_TABLE).pluck('name')) as string[]).toEqual(['001_live_call_stream_claims']);
-    expect((await db.knex(ORDER_LINE_MIGRATIONS_TABLE).pluck('name')) as string[]).toEqual(['001_order_line_schema']);
+    expect((await db.knex(`${ORDER_LINE_SCHEMA}.${LAYER_MIGRATIONS_TABLE}`).pluck('name')) as string[]).toEqual(['001_live_call_stream_claims']);
+    expect((await db.knex(`${ORDER_LINE_SCHEMA}.${ORDER_LINE_MIGRATIONS_TABLE}`).pluck('name')) as string[]).toEqual(['001_order_line_schema']);
+    // Its own schema: nothing of the order line or the layer in public.
+    const { rows: inPublic } = (await db.knex.raw("select table_name from information_schema.tables where table_schema = 'public'")) as { rows: unknown[] };
+    expect(inPublic).toEqual([]);
     const { rows } = (await db.knex.raw("select to_regclass('knex_migrations') as shared")) as { rows: Array<{ shared: string | null }> };
     expect(rows[0]!.shared).toBeNull();
     expect(shopA).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
@@ -216,7 +223,7 @@ describe('examples/order-line: an app with its own schema on the public API, end
     expect(journalName).toBeDefined();
     const journaled = await fs.readFile(path.join(journalDir, journalName!));
     // Nothing landed yet: the writes are buffered and journaled.
-    expect(await db.knex('orders').where({ call_sid: callSid })).toEqual([]);
+    expect(await db.knex('order_line.orders').where({ call_sid: callSid })).toEqual([]);
 
     const flushFrom = wire.statements().length;
     client.stop(callSid);
@@ -225,12 +232,14 @@ describe('examples/order-line: an app with its own schema on the public API, end
     const flushed = wire.statements().slice(flushFrom);
 
     expect(load).toHaveLength(1);
-    expect(load[0]!.sql).toContain('"shops"');
+    expect(load[0]!.sql).toContain('"order_line"."shops"');
+    expect(load[0]!.sql).toContain('"order_line"."live_call_stream_claims"');
     expect(load[0]!.sql).toContain('json_agg');
     expect(live).toEqual([]);
-    expect(verbs(flushed)).toEqual(['BEGIN', 'insert into orders', 'insert into callback_requests', 'update customers', 'COMMIT']);
+    // Enqueue order (the name was remembered first), the foreign keys respected (customers before orders).
+    expect(verbs(flushed)).toEqual(['BEGIN', 'update customers', 'insert into orders', 'insert into callback_requests', 'COMMIT']);
 
-    const order = await db.knex('orders').where({ call_sid: callSid }).first();
+    const order = await db.knex('order_line.orders').where({ call_sid: callSid }).first();
     expect(order).toMatchObject({
       shop_id: shopA,
       customer_id: customerA,
@@ -240,8 +249,8 @@ describe('examples/order-line: an app with its own schema on the public API, end
         { sku: 'tiramisu', name: 'Tiramisu', quantity: 1, priceCents: 550 },
       ],
     });
-    expect(await db.knex('callback_requests').where({ call_sid: callSid }).first()).toMatchObject({ shop_id: shopA, phone: CALLER });
-    expect(await db.knex('customers').where({ id: customerA }).first()).toMatchObject({ shop_id: shopA, display_name: 'Dana Scully' });
+    expect(await db.knex('order_line.callback_requests').where({ call_sid: callSid }).first()).toMatchObject({ shop_id: shopA, phone: CALLER });
+    expect(await db.knex('order_line.customers').where({ id: customerA }).first()).toMatchObject({ shop_id: shopA, display_name: 'Dana Scully' });
 
     // The guard's view: one load statement, none live, the flush's five; no violation in the call's trace.
     const spans = traceOfCall(callSid);
@@ -270,7 +279,7 @@ describe('examples/order-line: an app with its own schema on the public API, end
     const replayFrom = wire.statements().length;
     const report = await server.flusher.recover();
     expect(report).toMatchObject({ claimed: 1, flushed: 1, deadLettered: 0 });
-    expect(verbs(wire.statements().slice(replayFrom))).toEqual(['BEGIN', 'insert into orders', 'insert into callback_requests', 'update customers', 'COMMIT']);
+    expect(verbs(wire.statements().slice(replayFrom))).toEqual(['BEGIN', 'update customers', 'insert into orders', 'insert into callback_requests', 'COMMIT']);
     expect(await rowsOf(shopA)).toEqual(landed);
     expect((await fs.readdir(journalDir)).filter((name) => name.startsWith(callSid))).toEqual([]);
   });
@@ -291,7 +300,7 @@ describe('examples/order-line: an app with its own schema on the public API, end
     await callEnded(callSid);
     expectNoLiveCallDbAccess(traceOfCall(callSid));
 
-    expect(await db.knex('orders').where({ call_sid: callSid })).toEqual([
+    expect(await db.knex('order_line.orders').where({ call_sid: callSid })).toEqual([
       expect.objectContaining({ shop_id: shopB, customer_id: null, total_cents: 700 }),
     ]);
     expect(await rowsOf(shopA)).toEqual(shopARows);
@@ -309,7 +318,9 @@ describe('examples/order-line: an app with its own schema on the public API, end
     const rename = await forged((b) => b.enqueue('rememberName', { displayName: 'Mallory' }));
     expect(rename).toMatchObject({ status: 'dead-lettered', reason: expect.stringMatching(/not tenant/) });
     const callback = await forged((b) => b.enqueue('requestCallback', { reason: 'overwrite', phone: '+15550009999' }));
-    expect(callback).toMatchObject({ status: 'dead-lettered', reason: expect.stringMatching(/not tenant/) });
+    // Keyed (shop_id, call_sid): shop B's request is shop B's own row, shop A's is not touched.
+    expect(callback).toMatchObject({ status: 'flushed' });
+    expect(await db.knex('order_line.callback_requests').where({ call_sid: callbackOfA!.call_sid }).orderBy('reason').select('shop_id', 'reason')).toHaveLength(2);
     const order = await forged((b) => b.enqueue('placeOrder', { items: [{ sku: 'margherita', name: 'Margherita', quantity: 1, priceCents: 1 }] }));
     expect(order).toMatchObject({ status: 'dead-lettered', reason: expect.stringMatching(/foreign key/) });
     expect(await rowsOf(shopA)).toEqual(shopARows);
