@@ -393,6 +393,8 @@ export class RealtimeBridge<TContext, TOps extends WriteOperations, TTenant exte
     const wasOpen = this.state === 'open';
     this.state = 'closed';
     this.endTurn(false);
+    const onStop = this.options.onStop;
+    if (onStop) this.guard('onStop', () => onStop(this.call, { ...this.stats }));
     const stats = { ...this.stats };
     const active = trace.getActiveSpan();
     if (active) for (const [key, value] of Object.entries(stats)) active.setAttribute(`${Attributes.REALTIME_PREFIX}${key}`, value);

@@ -4,6 +4,7 @@ import { DEFAULTS } from '../defaults.js';
 import { ConfigError } from '../errors.js';
 import { tones } from '../testing/mulaw.js';
 import type { AgentCall } from '../twilio/agent.js';
+import type { RealtimeCallStats } from './realtime-stats.js';
 import { toolDeclarations, type RealtimeTool } from './realtime-tool.js';
 import type { RealtimeTranscriptOptions } from './transcript.js';
 
@@ -44,6 +45,8 @@ export interface RealtimeAgentOptions<TContext = unknown, TOps extends WriteOper
   fallbackAudio?: Buffer;
   /** Called (guarded) on each model failure: the app may buffer a write (a callback request, say). Default none. */
   onModelFailure?(failure: ModelFailure, call: AgentCall<TContext, TOps, TTenant>): void;
+  /** Called (guarded) when the call ends, before its writes are flushed: the last chance to buffer one (a call outcome). Default none. */
+  onStop?(call: AgentCall<TContext, TOps, TTenant>, stats: RealtimeCallStats): void;
   /** How long the model socket may take to open. Default 5000 ms. */
   connectTimeoutMs?: number;
   /** Caller frames kept while the model socket opens (past it dropped, counted). Default 50 (1 s). */
@@ -62,12 +65,13 @@ export interface RealtimeAgentOptions<TContext = unknown, TOps extends WriteOper
 
 /** The options with every default applied. @internal */
 export interface ResolvedRealtimeOptions<TContext, TOps extends WriteOperations, TTenant extends TenantId>
-  extends Required<Omit<RealtimeAgentOptions<TContext, TOps, TTenant>, 'greeting' | 'transcript' | 'onModelFailure' | 'tools'>> {
+  extends Required<Omit<RealtimeAgentOptions<TContext, TOps, TTenant>, 'greeting' | 'transcript' | 'onModelFailure' | 'onStop' | 'tools'>> {
   readonly tools: ReadonlyMap<string, RealtimeTool<TContext, TOps>>;
   readonly toolDeclarations: ReturnType<typeof toolDeclarations>;
   readonly greeting: RealtimeAgentOptions<TContext, TOps, TTenant>['greeting'];
   readonly transcript: RealtimeAgentOptions<TContext, TOps, TTenant>['transcript'];
   readonly onModelFailure: RealtimeAgentOptions<TContext, TOps, TTenant>['onModelFailure'];
+  readonly onStop: RealtimeAgentOptions<TContext, TOps, TTenant>['onStop'];
   /** The URL with the model as a query parameter. */
   readonly endpoint: string;
 }
@@ -120,6 +124,7 @@ export function resolveRealtimeOptions<TContext, TOps extends WriteOperations, T
     transcript: options.transcript,
     fallbackAudio: options.fallbackAudio ?? (defaultFallback ??= tones([{ hz: 660, ms: 250 }, { hz: 440, ms: 350 }])),
     onModelFailure: options.onModelFailure,
+    onStop: options.onStop,
     connectTimeoutMs: positiveInteger('connectTimeoutMs', options.connectTimeoutMs, DEFAULTS.realtimeConnectTimeoutMs),
     maxQueuedFrames: positiveInteger('maxQueuedFrames', options.maxQueuedFrames, DEFAULTS.realtimeMaxQueuedFrames),
     maxModelBufferedBytes: positiveInteger('maxModelBufferedBytes', options.maxModelBufferedBytes, DEFAULTS.realtimeMaxModelBufferedBytes),
