@@ -20,6 +20,7 @@ export interface RealtimeReceptionistOptions {
   /** Passed on to realtimeAgent (tests shorten timeouts and bounds). */
   connectTimeoutMs?: number;
   maxQueuedFrames?: number;
+  maxUnplayedMs?: number;
   fallbackAudio?: Buffer;
 }
 
@@ -59,6 +60,7 @@ export function realtimeReceptionistAgent(options: RealtimeReceptionistOptions):
     ...(options.voice ? { voice: options.voice } : {}),
     ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
     ...(options.maxQueuedFrames ? { maxQueuedFrames: options.maxQueuedFrames } : {}),
+    ...(options.maxUnplayedMs ? { maxUnplayedMs: options.maxUnplayedMs } : {}),
     ...(options.fallbackAudio ? { fallbackAudio: options.fallbackAudio } : {}),
     instructions: (context, call) => {
       started.set(call.callSid, now());
