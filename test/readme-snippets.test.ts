@@ -15,6 +15,7 @@ const ENTRIES: Record<string, string> = {
   'live-call-guard/check': 'src/check/index.js',
   'live-call-guard/twilio': 'src/twilio/index.js',
   'live-call-guard/testing': 'src/testing/index.js',
+  'live-call-guard/realtime': 'src/realtime/index.js',
 };
 
 /** Every ```ts block of the README, with the file name its first line gives (`// file: name.ts`). */
