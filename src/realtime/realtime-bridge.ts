@@ -359,12 +359,12 @@ export class RealtimeBridge<TContext, TOps extends WriteOperations, TTenant exte
     if (this.problems++ < LOGGED_PROBLEMS_PER_CALL) this.call.log.warn(details, message);
   }
 
-  /** A handler's failure ends nothing: logged with the call sid, counted as a malformed event. */
+  /** A handler's failure ends nothing: logged with the call sid, counted. */
   private guard(where: string, fn: () => void): void {
     try {
       fn();
     } catch (error) {
-      this.stats.malformedEvents += 1;
+      this.stats.handlerErrors += 1;
       this.problem({ err: error, where }, 'Realtime bridge handler failed');
     }
   }

@@ -27,6 +27,8 @@ export interface RealtimeCallStats {
   fallbacks: number;
   /** Transcript entries that could not be buffered (the call's buffer full or closed). */
   transcriptDropped: number;
+  /** Failures of the bridge's handlers or the app's hooks (instructions, greeting, onModelFailure, onStop): logged, the call goes on. */
+  handlerErrors: number;
 }
 
 export function emptyStats(): RealtimeCallStats {
@@ -45,6 +47,7 @@ export function emptyStats(): RealtimeCallStats {
     bargeIns: 0,
     fallbacks: 0,
     transcriptDropped: 0,
+    handlerErrors: 0,
   };
 }
 
