@@ -24,6 +24,7 @@ const { benchHtmlReport } = await import('./html-report.js');
 const { benchCapacity, capacityMarkdown } = await import('./capacity/run-capacity.js');
 const { benchCallPath, callPathMarkdown } = await import('./call-path.js');
 const { latencyChart } = await import('./chart.js');
+const { benchRealtime, realtimeMarkdown } = await import('./realtime-bridge.js');
 const { migrate } = await import('../reference/db/migrate.js');
 const { migrateLayer } = await import('../src/index.js');
 const { seedDemoData } = await import('../reference/db/seed.js');
@@ -42,7 +43,8 @@ try {
   const check = await benchCheckThroughput(path.resolve('.data/bench'), { quick });
   const html = await benchHtmlReport(path.resolve('.data/bench'), { quick });
   const capacity = await benchCapacity({ quick, databaseUrl: database.connectionString });
-  const results = { quick, node: process.version, when: new Date().toISOString(), calls, callPath, guard, check, html, capacity };
+  const realtime = await benchRealtime({ quick });
+  const results = { quick, node: process.version, when: new Date().toISOString(), calls, callPath, guard, check, html, capacity, realtime };
   await fs.mkdir('bench/results', { recursive: true });
   await fs.writeFile('bench/results/latest.json', `${JSON.stringify(results, null, 2)}\n`);
   await fs.writeFile('bench/results/latency.svg', latencyChart(calls.levels));
@@ -118,6 +120,7 @@ try {
       `| peak memory (RSS) | ${html.peakRssMb} MB |`,
       '',
       ...capacityMarkdown(capacity),
+      ...realtimeMarkdown(realtime),
       `Written to bench/results/latest.json and bench/results/latency.svg`,
       '',
     ].join('\n'),
@@ -126,6 +129,7 @@ try {
   const broken = [
     cached.queries.load !== 1 && `cached: ${cached.queries.load} queries at start, expected 1`,
     cached.queries.live !== 0 && `cached: ${cached.queries.live} queries during the live call, expected 0`,
+    realtime.dropped !== 0 && `realtime bridge: ${realtime.dropped} frames dropped, expected 0`,
     cached.commits.live !== 0 && `cached: ${cached.commits.live} commits during the live call, expected 0`,
     cached.commits.flush !== 1 && `cached: ${cached.commits.flush} commits at end, expected 1 transaction`,
     !(naive.queries.live > 0) && `naive: ${naive.queries.live} queries during the live call, expected some`,

@@ -43,6 +43,12 @@ export interface Config {
   maxLiveCalls: number;
   /** `DB_POOL_SIZE`: database connections per server process, opened at start and kept (see DEFAULTS.dbPoolSize). Default 10. */
   dbPoolSize: number;
+  /** `OPENAI_API_KEY`: with it, `serve --agent realtime` runs the voice-AI receptionist (never logged). */
+  openaiApiKey: string | undefined;
+  /** `REALTIME_URL`: the Realtime endpoint, default OpenAI's (`ws://` for a local server). */
+  realtimeUrl: string;
+  /** `REALTIME_MODEL`: the Realtime model, default gpt-realtime. */
+  realtimeModel: string;
 }
 
 const postgresUrl = z.string().refine(
@@ -97,10 +103,16 @@ const schema = z.object({
     .regex(/^[1-9]\d*$/, 'must be a positive whole number of connections')
     .transform(Number)
     .default(DEFAULTS.dbPoolSize),
+  OPENAI_API_KEY: z.string().min(8, 'must be at least 8 characters').optional(),
+  REALTIME_URL: z
+    .string()
+    .refine((value) => /^wss?:\/\/[^/]+/.test(value) && URL.canParse(value), 'must be a ws:// or wss:// URL')
+    .default(DEFAULTS.realtimeUrl),
+  REALTIME_MODEL: z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'must be a model name').default(DEFAULTS.realtimeModel),
 });
 
 /** Never echoed back: only their length is. */
-const SECRET_VARIABLES = new Set(['TWILIO_AUTH_TOKEN', 'CALL_STREAM_SECRET']);
+const SECRET_VARIABLES = new Set(['TWILIO_AUTH_TOKEN', 'CALL_STREAM_SECRET', 'OPENAI_API_KEY']);
 
 function describeReceived(name: string, value: string | undefined): string {
   if (value === undefined) return 'nothing';
@@ -148,5 +160,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     drainTimeoutSeconds: values.DRAIN_TIMEOUT_S,
     maxLiveCalls: values.MAX_LIVE_CALLS,
     dbPoolSize: values.DB_POOL_SIZE,
+    openaiApiKey: values.OPENAI_API_KEY,
+    realtimeUrl: values.REALTIME_URL,
+    realtimeModel: values.REALTIME_MODEL,
   };
 }

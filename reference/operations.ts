@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineWrite, type JsonValue } from '../src/index.js';
+import { transcriptEntryWrite } from './realtime-transcript.js';
 
 /** Longest text a buffered field may hold. */
 const MAX_TEXT = 2_000;
@@ -163,6 +164,8 @@ export const receptionistWrites = {
       };
     },
   }),
+  /** One entry of a voice-AI call's conversation (the Realtime agent's transcript). */
+  transcriptEntry: transcriptEntryWrite,
 };
 
 export type ReceptionistWrites = typeof receptionistWrites;

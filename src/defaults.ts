@@ -62,4 +62,22 @@ export const DEFAULTS = Object.freeze({
    * statement times. 10 takes a burst of 200 starts within ~100 ms.
    */
   dbPoolSize: 10,
+  /** The OpenAI Realtime bridge (live-call-guard/realtime): see RealtimeAgentOptions. */
+  realtimeUrl: 'wss://api.openai.com/v1/realtime',
+  realtimeModel: 'gpt-realtime',
+  realtimeVoice: 'alloy',
+  realtimeTranscriptionModel: 'gpt-4o-mini-transcribe',
+  realtimeConnectTimeoutMs: 5_000,
+  /** Caller frames kept while the model socket opens (50 = 1 s); past it they are dropped and counted. */
+  realtimeMaxQueuedFrames: 50,
+  /** Bytes the model socket may hold unsent; past it caller frames are dropped and counted. */
+  realtimeMaxModelBufferedBytes: 256 * 1024,
+  /** Model audio sent to Twilio and not yet played; past it deltas are dropped and counted. */
+  realtimeMaxUnplayedMs: 60_000,
+  /** Largest event the model may send. */
+  realtimeMaxEventBytes: 4 * 1024 * 1024,
+  /** How long the model socket may take to close at call end before it is terminated. */
+  realtimeCloseTimeoutMs: 1_000,
+  /** Longest tool output sent back to the model, in characters. */
+  realtimeMaxToolOutputChars: 16_384,
 } as const);

@@ -8,7 +8,7 @@ const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.
 
 describe('the public API', () => {
   it('package.json exports these subpaths and no other', () => {
-    expect(Object.keys(manifest.exports).sort()).toEqual(['.', './check', './guard', './package.json', './sdk', './testing', './twilio']);
+    expect(Object.keys(manifest.exports).sort()).toEqual(['.', './check', './guard', './package.json', './realtime', './sdk', './testing', './twilio']);
   });
 
   it('live-call-guard (src/index.ts)', async () => {
@@ -88,6 +88,10 @@ describe('the public API', () => {
       'streamTwiml',
       'twilioUpgradeVerifier',
     ]);
+  });
+
+  it('live-call-guard/realtime (src/realtime/index.ts)', async () => {
+    expect(Object.keys(await import('../src/realtime/index.js')).sort()).toEqual(['readTool', 'realtimeAgent', 'writeTool']);
   });
 
   it('live-call-guard/testing (src/testing/index.ts)', async () => {

@@ -15,6 +15,7 @@ const ENTRIES: Record<string, string> = {
   'live-call-guard/check': 'src/check/index.js',
   'live-call-guard/twilio': 'src/twilio/index.js',
   'live-call-guard/testing': 'src/testing/index.js',
+  'live-call-guard/realtime': 'src/realtime/index.js',
 };
 
 /** The documents whose snippets are checked: the README and every page of docs/ (a page without a ts block is fine). */

@@ -6,7 +6,8 @@ import { receptionistAgent } from '../agent.js';
 import { installProcessPolicy } from '../process-policy.js';
 import { serve, SHUTDOWN_GRACE_MS } from '../serve.js';
 import { serveWorkers, WORKER_SHUTDOWN } from '../serve-workers.js';
-import { loadConfig } from '../config.js';
+import { loadConfig, type Config } from '../config.js';
+import { realtimeReceptionistAgent } from '../realtime-agent.js';
 import { createLogger } from '../../src/index.js';
 import { activeTelemetry } from '../../src/sdk/index.js';
 import type { CliIo } from './main.js';
@@ -19,10 +20,18 @@ function telemetryFlushed(): Promise<boolean> {
   return Promise.race([shutdown, delay(SHUTDOWN_GRACE_MS, false, { ref: false })]);
 }
 
-/** `--agent`: the demo receptionist (cached: one query, one transaction), or the naive one (queries as it goes). */
+/**
+ * `--agent`: the demo receptionist (cached: one query, one transaction), the
+ * naive one (queries as it goes), or the voice-AI receptionist on the OpenAI
+ * Realtime API (needs OPENAI_API_KEY; without it, the demo receptionist).
+ */
 const AGENTS = {
   receptionist: () => receptionistAgent(),
-  naive: naiveReceptionistAgent,
+  naive: () => naiveReceptionistAgent,
+  realtime: (config: Config) =>
+    config.openaiApiKey
+      ? realtimeReceptionistAgent({ apiKey: config.openaiApiKey, url: config.realtimeUrl, model: config.realtimeModel })
+      : receptionistAgent(),
 } as const;
 
 /**
@@ -72,7 +81,10 @@ export async function serveCommand(args: string[], io: CliIo): Promise<number> {
     logger.info('stopped');
     return stop === 'failed' ? 1 : 0;
   }
-  const running = await serve(config, logger, { agent });
+  if (values.agent === 'realtime' && !config.openaiApiKey) {
+    io.stderr.write('live-call-guard serve: --agent realtime needs OPENAI_API_KEY; serving the DTMF receptionist\n');
+  }
+  const running = await serve(config, logger, { agent: agent(config) });
   installProcessPolicy({
     logger,
     drainDeadlineMs,

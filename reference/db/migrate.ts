@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import * as initialSchema from './migrations/001_initial_schema.js';
 import * as bookings from './migrations/002_bookings.js';
+import * as callTranscripts from './migrations/003_call_transcripts.js';
 
 type Migration = Knex.Migration;
 
@@ -8,6 +9,7 @@ type Migration = Knex.Migration;
 const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [
   ['001_initial_schema', initialSchema],
   ['002_bookings', bookings],
+  ['003_call_transcripts', callTranscripts],
 ];
 
 const migrationSource: Knex.MigrationSource<string> = {

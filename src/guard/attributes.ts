@@ -11,6 +11,10 @@ export const SpanNames = {
   LOAD_CONTEXT: 'call.load_context',
   LIVE_CALL: 'in_live_call',
   FLUSH: 'call.flush',
+  /** The OpenAI Realtime bridge: one caller turn, speech stopped → first audio of the answer. */
+  REALTIME_TURN: 'realtime.turn',
+  /** The OpenAI Realtime bridge: one tool call (child of its turn). */
+  REALTIME_TOOL: 'realtime.tool',
 } as const;
 
 export const Attributes = {
@@ -54,6 +58,17 @@ export const Attributes = {
   DB_SYSTEM_LEGACY: 'db.system',
   /** The pre-1.26 conventions' `db.statement`; incubating only, so not imported. */
   DB_STATEMENT_LEGACY: 'db.statement',
+  /** On realtime.turn: the caller's item id; ms from speech stopped to the first audio delta; whether it was answered. */
+  REALTIME_ITEM_ID: 'realtime.item_id',
+  REALTIME_FIRST_AUDIO_MS: 'realtime.turn.first_audio_ms',
+  REALTIME_ANSWERED: 'realtime.turn.answered',
+  /** On realtime.tool: the tool, its kind (read/write), the outcome (ok/error) and how long the answer took. */
+  REALTIME_TOOL_NAME: 'realtime.tool.name',
+  REALTIME_TOOL_KIND: 'realtime.tool.kind',
+  REALTIME_TOOL_OK: 'realtime.tool.ok',
+  REALTIME_TOOL_DURATION_MS: 'realtime.tool.duration_ms',
+  /** On in_live_call at call end: the bridge's per-call counts, `realtime.<count>` (see RealtimeCallStats). */
+  REALTIME_PREFIX: 'realtime.',
 } as const;
 
 export const Events = {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
 /** The layer's public entry points: all the reference app and the example may import of it. */
-const ENTRIES = ['src/index.ts', 'src/guard/index.ts', 'src/sdk/index.ts', 'src/check/index.ts', 'src/twilio/index.ts', 'src/testing/index.ts'];
+const ENTRIES = ['src/index.ts', 'src/guard/index.ts', 'src/sdk/index.ts', 'src/check/index.ts', 'src/twilio/index.ts', 'src/testing/index.ts', 'src/realtime/index.ts'];
 
 function sourceFiles(dir: string): string[] {
   return fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((entry) => {

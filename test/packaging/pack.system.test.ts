@@ -107,7 +107,7 @@ describe('the packed package, installed into an app', () => {
     const paths = files.map((file) => file.path);
     expect(paths.length).toBeGreaterThan(40);
     expect(paths.filter((file) => /reference|receptionist|seed|embedded-postgres|^src\/|^test\/|\.map$/i.test(file))).toEqual([]);
-    for (const entry of ['index', 'guard/index', 'sdk/index', 'check/index', 'twilio/index', 'testing/index']) expect(paths).toContain(`dist/${entry}.js`);
+    for (const entry of ['index', 'guard/index', 'sdk/index', 'check/index', 'twilio/index', 'testing/index', 'realtime/index']) expect(paths).toContain(`dist/${entry}.js`);
   });
 
   it('the installed bin prints its version', async () => {

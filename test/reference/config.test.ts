@@ -31,6 +31,9 @@ describe('loadConfig', () => {
       drainTimeoutSeconds: 30,
       maxLiveCalls: 500,
       dbPoolSize: 10,
+      openaiApiKey: undefined,
+      realtimeUrl: 'wss://api.openai.com/v1/realtime',
+      realtimeModel: 'gpt-realtime',
     });
   });
 
@@ -75,6 +78,8 @@ describe('loadConfig', () => {
     [{ LIVE_CALL_GUARD: 'warn' }, 'LIVE_CALL_GUARD must be one of report, block, off (received "warn")'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (received "loud")'],
     [{ DATABASE_URL: 'mysql://u@h/db' }, 'DATABASE_URL must be a postgres:// or postgresql:// URL with a host (received "mysql://u@h/db")'],
+    [{ REALTIME_URL: 'https://api.openai.com/v1/realtime' }, 'REALTIME_URL must be a ws:// or wss:// URL (received "https://api.openai.com/v1/realtime")'],
+    [{ OPENAI_API_KEY: 'sk-1' }, 'OPENAI_API_KEY must be at least 8 characters (received a value of 4 characters)'],
   ])('rejects %o with one line naming the variable and value', (env, expected) => {
     const error = configError(env);
     expect(error.code).toBe('ERR_INVALID_CONFIG');

@@ -15,7 +15,7 @@ describe('migrate', () => {
   });
 
   it('runs forward on an empty database, then is idempotent', async () => {
-    expect(await migrate(empty.knex)).toEqual(['001_initial_schema', '002_bookings']);
+    expect(await migrate(empty.knex)).toEqual(['001_initial_schema', '002_bookings', '003_call_transcripts']);
     expect(await migrate(empty.knex)).toEqual([]);
     const tables = (await empty
       .knex('information_schema.tables')
@@ -53,11 +53,11 @@ describe('schema constraints', () => {
     const fresh = await createTestDatabase({ migrated: false });
     try {
       expect(await migrateLayer(fresh.knex)).toEqual(['001_live_call_stream_claims']);
-      expect(await migrate(fresh.knex)).toEqual(['001_initial_schema', '002_bookings']);
+      expect(await migrate(fresh.knex)).toEqual(['001_initial_schema', '002_bookings', '003_call_transcripts']);
       expect(await migrateLayer(fresh.knex)).toEqual([]);
       const names = async (table: string) => ((await fresh.knex(table).select('name')) as Array<{ name: string }>).map((row) => row.name);
       expect(await names('live_call_guard_migrations')).toEqual(['001_live_call_stream_claims']);
-      expect(await names('knex_migrations')).toEqual(['001_initial_schema', '002_bookings']);
+      expect(await names('knex_migrations')).toEqual(['001_initial_schema', '002_bookings', '003_call_transcripts']);
     } finally {
       await fresh.drop();
     }
