@@ -121,6 +121,7 @@ export async function serve(config: Config, logger: Logger, options: ServeOption
             publicUrl: config.publicUrl,
             streamSecret: config.callStreamSecret,
             refusal: () => (draining ? 'the server is draining' : media.admission('twiml')),
+            prefetch: (call) => media.prefetch(call),
           }),
         );
         app.ws('/media', media);

@@ -40,6 +40,7 @@ describe('the public API', () => {
       'loadContext',
       'migrateLayer',
       'positiveIntegerId',
+      'pruneStreamClaims',
       'sidSchema',
     ]);
   });

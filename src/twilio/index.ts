@@ -2,7 +2,8 @@
 // media-stream middleware and its agent interface, signatures, single-use
 // stream tokens, the Stream TwiML. Test helpers: live-call-guard/testing.
 export { mediaStream } from './media-stream.js';
-export type { MediaStreamHandler, MediaStreamOptions, MediaStreamStats } from './media-stream.js';
+export type { MediaStreamHandler, MediaStreamOptions, MediaStreamStats, PrefetchCall, PrefetchResult } from './media-stream.js';
+export type { ContextPrefetchOptions, ContextPrefetchStats, PrefetchOutcome } from '../context/context-prefetch.js';
 export { DEFAULT_LIMITS } from './media-stream-hub.js';
 export type { MediaStreamEvents, MediaStreamLimits, ProblemKind } from './media-stream-hub.js';
 export type { Agent, AgentCall, AgentSession } from './agent.js';
