@@ -172,7 +172,7 @@ describe('examples/order-line: an app with its own schema on the public API, end
     expect(await migrateOrderLine(db.knex)).toEqual([]);
     const [, appliedNow] = (await db.knex.migrate.latest({ tableName: ORDER_LINE_MIGRATIONS_TABLE, migrationSource: orderLineMigrations })) as [number, string[]];
     expect(appliedNow).toEqual([]);
-    expect((await db.knex(LAYER_MIGRATIONS_TABLE).pluck('name')) as string[]).toEqual(['001_live_call_stream_claims']);
+    expect((await db.knex(LAYER_MIGRATIONS_TABLE).pluck('name')) as string[]).toEqual(['001_live_call_stream_claims', '002_live_call_stream_claims_expiry']);
     expect((await db.knex(ORDER_LINE_MIGRATIONS_TABLE).pluck('name')) as string[]).toEqual(['001_order_line_schema']);
     const { rows } = (await db.knex.raw("select to_regclass('knex_migrations') as shared")) as { rows: Array<{ shared: string | null }> };
     expect(rows[0]!.shared).toBeNull();
