@@ -50,7 +50,7 @@ describe('POST /twiml: bounded by the server, prefetching the context', () => {
     expect(await db.knex('call_logs').where({ call_sid: callSid })).toHaveLength(1);
   });
 
-  it('with call_logs locked by another transaction, the server cancels the statement (lock_timeout) and the webhook still answers TwiML', async () => {
+  it('with call_logs locked by another transaction, the server cancels the statement (statement_timeout or lock_timeout) and the webhook still answers TwiML', async () => {
     const locker: Knex.Transaction = await db.knex.transaction();
     try {
       await locker.raw('lock table call_logs in access exclusive mode');
