@@ -1,6 +1,7 @@
-// npm run bench:prewarm [-- --quick] [--gap 100-500] [--first-frame-ms 20] [--calls 60] [--runs 1]:
+// npm run bench:prewarm [-- --quick] [--gap 100-500] [--first-frame-ms 20] [--calls 60] [--runs 1] [--workers]:
 // the webhook-to-first-frame section of `npm run bench` alone (and the start
-// statement's options), each run printed, then the median of the runs.
+// statement's options), each run printed, then the median of the runs;
+// with --workers, also the calls on `serve --workers 2` (a child process).
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startTelemetry } from '../src/sdk/node-sdk.js';
@@ -13,6 +14,7 @@ const { values } = parseArgs({
     'first-frame-ms': { type: 'string', default: '20' },
     calls: { type: 'string' },
     runs: { type: 'string', default: '1' },
+    workers: { type: 'boolean', default: false },
   },
 });
 const gap = /^(\d{1,5})-(\d{1,5})$/.exec(values.gap ?? '');
@@ -33,6 +35,7 @@ const { seedDemoData } = await import('../reference/db/seed.js');
 const { benchStartStatement, startStatementMarkdown, START_OPTIONS } = await import('./start-statement.js');
 const { benchPrewarm, prewarmMarkdown, prewarmBroken } = await import('./prewarm.js');
 const { median, round } = await import('./measure.js');
+const { benchPrewarmWorkers, prewarmWorkersMarkdown } = await import('./prewarm-workers.js');
 
 const database = await openDatabase({ databaseUrl: process.env.DATABASE_URL, dataDir: path.resolve('.data/bench') });
 try {
@@ -55,7 +58,27 @@ try {
     });
     statements.push(statement);
     prewarms.push(prewarm);
-    process.stdout.write([`## run ${run} of ${runs}${quick ? ' (quick)' : ''}`, '', ...startStatementMarkdown(statement), ...prewarmMarkdown(prewarm)].join('\n'));
+    const workers = values.workers
+      ? await benchPrewarmWorkers({
+          databaseUrl: database.connectionString,
+          calls: calls ?? (quick ? 4 : 60),
+          gapMs: [Number(gap[1]), Number(gap[2])],
+          firstFrameMs: firstFrameMs ?? 20,
+        })
+      : undefined;
+    process.stdout.write(
+      [
+        `## run ${run} of ${runs}${quick ? ' (quick)' : ''}`,
+        '',
+        ...startStatementMarkdown(statement),
+        ...prewarmMarkdown(prewarm),
+        ...(workers ? prewarmWorkersMarkdown(workers) : []),
+      ].join('\n'),
+    );
+    if (workers && workers.failed > 0) {
+      process.stderr.write(`bench: ${workers.failed} calls on serve --workers failed\n`);
+      process.exitCode = 1;
+    }
     const broken = prewarmBroken(prewarm);
     if (broken.length > 0) {
       process.stderr.write(`bench: structural figures broken:\n  ${broken.join('\n  ')}\n`);

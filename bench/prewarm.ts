@@ -59,31 +59,38 @@ const readyAgent: ReceptionistAgent = {
   },
 };
 
-function percentile(sorted: number[], p: number): number {
+export function percentile(sorted: number[], p: number): number {
   return sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.ceil((sorted.length * p) / 100) - 1)]!;
 }
 
 let sequence = 0;
 const newCallSid = (): string => `CA${randomBytes(8).toString('hex')}${(sequence++).toString(16).padStart(16, '0')}`;
 
-interface CallOutcome {
+export interface CallOutcome {
+  readonly callSid: string;
   readonly ok: boolean;
   readonly readyMs: number;
   readonly readyBeforeFirstFrame: boolean;
   readonly withContext: boolean;
 }
 
-async function oneCall(webhook: RunningServer, stream: RunningServer, gapMs: number, firstFrameMs: number): Promise<CallOutcome> {
+/**
+ * One call as Twilio places it: the webhook on `webhookUrl`, `gapMs`, the
+ * stream on `streamUrl`, its first media frame `firstFrameMs` after `start`.
+ * Ready: the server's first message (the agent's first output).
+ */
+export async function oneCall(webhookUrl: string, streamUrl: string, gapMs: number, firstFrameMs: number): Promise<CallOutcome> {
   const callSid = newCallSid();
-  const response = await fetch(`${webhook.url}/twiml`, {
+  const failed = { callSid, ok: false, readyMs: Number.NaN, readyBeforeFirstFrame: false, withContext: false };
+  const response = await fetch(`${webhookUrl}/twiml`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ CallSid: callSid, To: DEMO_NUMBERS.dental, From: '+15551230001' }).toString(),
   });
   const instruction = parseStreamTwiml(await response.text());
-  if (!instruction) return { ok: false, readyMs: Number.NaN, readyBeforeFirstFrame: false, withContext: false };
+  if (!instruction) return failed;
   await new Promise((resolve) => setTimeout(resolve, gapMs));
-  const client = await TwilioStreamClient.connect(`${stream.url.replace('http', 'ws')}/media`);
+  const client = await TwilioStreamClient.connect(`${streamUrl.replace('http', 'ws')}/media`);
   try {
     client.connected();
     const streamSid = `MZ${callSid.slice(2)}`;
@@ -94,16 +101,16 @@ async function oneCall(webhook: RunningServer, stream: RunningServer, gapMs: num
       firstFrameAt = performance.now();
       client.media(Buffer.alloc(160, 0xff));
     }, firstFrameMs);
-    const mark = await client.waitFor((m) => m.event === 'mark');
+    const first = await client.waitFor(() => true);
     const readyAt = performance.now();
     clearTimeout(frame);
     client.stop(callSid);
     await client.closed;
-    const name = mark.event === 'mark' ? mark.mark.name : '';
-    return { ok: true, readyMs: readyAt - startedAt, readyBeforeFirstFrame: firstFrameAt === undefined || readyAt < firstFrameAt, withContext: name === 'ready' };
+    const name = first.event === 'mark' ? first.mark.name : '';
+    return { callSid, ok: true, readyMs: readyAt - startedAt, readyBeforeFirstFrame: firstFrameAt === undefined || readyAt < firstFrameAt, withContext: name === 'ready' };
   } catch {
     client.close();
-    return { ok: false, readyMs: Number.NaN, readyBeforeFirstFrame: false, withContext: false };
+    return failed;
   }
 }
 
@@ -132,14 +139,14 @@ export async function benchPrewarm(options: PrewarmOptions): Promise<PrewarmResu
       ['another process', otherProcess],
     ] as const) {
       // Warm-up calls, not counted: the first calls of a process pay for its JIT and cold paths.
-      for (let i = 0; i < (options.quick ? 1 : 5); i++) await oneCall(webhookProcess, server, gapMs[0], firstFrameMs);
+      for (let i = 0; i < (options.quick ? 1 : 5); i++) await oneCall(webhookProcess.url, server.url, gapMs[0], firstFrameMs);
       const outcomes: CallOutcome[] = [];
       let next = 0;
       const worker = async (): Promise<void> => {
         while (next < calls) {
           next += 1;
           const gap = gapMs[0] + Math.random() * (gapMs[1] - gapMs[0]);
-          outcomes.push(await oneCall(webhookProcess, server, gap, firstFrameMs));
+          outcomes.push(await oneCall(webhookProcess.url, server.url, gap, firstFrameMs));
         }
       };
       await Promise.all(Array.from({ length: Math.min(concurrency, calls) }, worker));
