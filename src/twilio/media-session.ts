@@ -274,7 +274,7 @@ export class MediaSession {
         callSid,
         streamSid,
         tenantId,
-        bindings: { direction: direction, ...app.bindings?.(callContext, start) },
+        bindings: { direction, ...app.bindings?.(callContext, start) },
         journal: this.hub.journal,
         onJournalFailure: (error) =>
           this.log.error({ call_sid: callSid, err: error }, 'the journal cannot take this call\'s writes: they stay in memory until the call ends'),
@@ -300,8 +300,9 @@ export class MediaSession {
    * stream is claimed (a read's cost); else the context is loaded with the
    * claim in the same statement, as without a prefetch. A prefetch that
    * failed counts as none. A claim that fails for another reason than a
-   * replay (the database down, the deadline) leaves the call its context,
-   * as a failed load leaves it none: the call goes on, logged.
+   * replay (the database down, the deadline) proves nothing about a replay,
+   * so the context is not handed over (fail closed): the call goes on
+   * without it, as when the load fails.
    */
   private async loadOrClaim(start: StartOfCall<TenantId>, claim: StreamClaim): Promise<unknown> {
     const { knex, app, limits } = this.hub;
@@ -310,12 +311,7 @@ export class MediaSession {
     const loaded = prefetched && (await prefetched.then((value) => ({ value }), () => undefined));
     if (!loaded) return loadContext(knex, app.context, start, { timeoutMs, streamKey: claim.key, streamKeyExpiresAt: claim.expiresAt });
     this.root.setAttribute(Attributes.CONTEXT_PREFETCHED, true);
-    try {
-      await claimStream(knex, claim, { timeoutMs });
-    } catch (error) {
-      if (!(error instanceof CallContextLoadError)) throw error;
-      this.log.warn({ call_sid: start.callSid, err: error }, 'stream claim failed: the call goes on with its prefetched context');
-    }
+    await claimStream(knex, claim, { timeoutMs });
     return loaded.value;
   }
 
