@@ -21,7 +21,7 @@ const streamClaims: Knex.Migration = {
   },
 };
 
-/** Claims expire with their stream token: `expires_at` (rows before it: claimed_at + the default token life). */
+/** Claims expire with their stream token: `expires_at` (rows before it: claimed_at + the default token life), indexed for the prune. */
 const claimExpiry: Knex.Migration = {
   async up(knex) {
     await knex.schema.alterTable(STREAM_CLAIMS_TABLE, (t) => {
@@ -31,11 +31,14 @@ const claimExpiry: Knex.Migration = {
     await knex.schema.alterTable(STREAM_CLAIMS_TABLE, (t) => {
       t.dropNullable('expires_at');
       t.index(['expires_at']);
+      // Pruning reads expires_at: an index on claimed_at would only make each claim's insert dearer.
+      t.dropIndex(['claimed_at']);
     });
   },
   async down(knex) {
     await knex.schema.alterTable(STREAM_CLAIMS_TABLE, (t) => {
       t.dropColumn('expires_at');
+      t.index(['claimed_at']);
     });
   },
 };

@@ -80,6 +80,8 @@ export interface MediaStreamHubOptions {
 export interface MediaStreamEvents {
   /** A stream ended: its socket is closed and its writes landed, were dead-lettered or stay journaled. */
   callEnded: [{ callSid: string | undefined; streamSid: string | undefined; why: string }];
+  /** The periodic prune deleted expired stream claims (emitted after each run that succeeded, `deleted` may be 0). */
+  claimsPruned: [{ deleted: number }];
 }
 
 /** What every session of one media endpoint shares: dependencies, limits, the live calls. */

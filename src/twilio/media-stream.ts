@@ -97,7 +97,7 @@ export interface MediaStreamHandler {
    * Call it after what the context query reads is written (the call log).
    */
   prefetch(call: PrefetchCall): PrefetchResult;
-  /** `callEnded`: a stream ended (its socket closed, its writes landed, dead-lettered or journaled). */
+  /** `callEnded`: a stream ended (its socket closed, its writes landed, dead-lettered or journaled); `claimsPruned`: the periodic prune ran. */
   on<K extends keyof MediaStreamEvents>(event: K, listener: (...args: MediaStreamEvents[K]) => void): void;
   off<K extends keyof MediaStreamEvents>(event: K, listener: (...args: MediaStreamEvents[K]) => void): void;
   /**
@@ -136,7 +136,7 @@ export function mediaStream<TContext, TOps extends WriteOperations, TTenant exte
     onFrameHandled: options.onFrameHandled,
     prefetched: new ContextPrefetch(options.prefetch),
   });
-  const prune = startClaimsPrune(options);
+  const prune = startClaimsPrune(options, (deleted) => hub.emit('claimsPruned', { deleted }));
   const sessions = new Set<MediaSession>();
   const accept = (ws: WebSocket): void => {
     try {
@@ -195,7 +195,10 @@ export function mediaStream<TContext, TOps extends WriteOperations, TTenant exte
  * call (the root context: never under a live call), on an unref'd timer. A
  * failure is logged once per streak; the next tick tries again.
  */
-function startClaimsPrune(options: Pick<MediaStreamOptions, 'knex' | 'logger' | 'claimsPruneIntervalMs'>): NodeJS.Timeout | undefined {
+function startClaimsPrune(
+  options: Pick<MediaStreamOptions, 'knex' | 'logger' | 'claimsPruneIntervalMs'>,
+  pruned: (deleted: number) => void,
+): NodeJS.Timeout | undefined {
   const intervalMs = options.claimsPruneIntervalMs ?? DEFAULTS.claimsPruneIntervalMs;
   if (!Number.isInteger(intervalMs) || intervalMs < 0) {
     throw new TypeError(`claimsPruneIntervalMs must be a whole number >= 0 (0: never); received ${String(intervalMs)}`);
@@ -212,6 +215,7 @@ function startClaimsPrune(options: Pick<MediaStreamOptions, 'knex' | 'logger' | 
         (deleted) => {
           failing = false;
           if (deleted > 0) options.logger.info({ deleted }, 'expired stream claims pruned');
+          pruned(deleted);
         },
         (error: unknown) => {
           if (!failing) options.logger.warn({ err: error }, 'pruning expired stream claims failed; retrying each interval');
