@@ -113,6 +113,12 @@ export class ContextPrefetch<T = unknown> {
     return entry.context;
   }
 
+  /** Resolves when this call's prefetched load settles (at once if none is held). Never rejects. */
+  settled(start: StartOfCall): Promise<void> {
+    const entry = this.entries.get(prefetchKey(start));
+    return entry ? entry.context.then(noop, noop) : Promise.resolve();
+  }
+
   stats(): ContextPrefetchStats {
     this.sweep();
     return { ...this.counts, size: this.entries.size };
@@ -136,3 +142,5 @@ export function prefetchKey(start: Pick<StartOfCall, 'callSid' | 'tenantId' | 'p
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return JSON.stringify([start.callSid, String(start.tenantId), parameters]);
 }
+
+function noop(): void {}

@@ -59,8 +59,14 @@ export interface PrefetchCall {
   readonly parameters: Readonly<Record<string, string>>;
 }
 
-/** What `prefetch` did; `invalid` when the parameters would fail at `start` (nothing loaded), with why. */
-export type PrefetchResult = { readonly outcome: PrefetchOutcome } | { readonly outcome: 'invalid'; readonly problem: string };
+/**
+ * What `prefetch` did (`invalid` when the parameters would fail at `start`:
+ * nothing loaded, with why), and `settled`: resolves when the load is over
+ * (loaded or failed; never rejects), for tests and benchmarks.
+ */
+export type PrefetchResult =
+  | { readonly outcome: PrefetchOutcome; readonly settled: Promise<void> }
+  | { readonly outcome: 'invalid'; readonly problem: string; readonly settled: Promise<void> };
 
 /** What `stats()` reports: for `/readyz` and dashboards. */
 export interface MediaStreamStats {
@@ -171,12 +177,12 @@ export function mediaStream<TContext, TOps extends WriteOperations, TTenant exte
     prefetch: (call: PrefetchCall): PrefetchResult => {
       const { token: _token, ...parameters } = call.parameters;
       const parsed = parseStreamParameters(hub.app, parameters);
-      if (!parsed.ok) return { outcome: 'invalid', problem: parsed.problem };
+      if (!parsed.ok) return { outcome: 'invalid', problem: parsed.problem, settled: Promise.resolve() };
       const start = { callSid: call.callSid, streamSid: null, tenantId: parsed.tenantId, parameters };
       const outcome = hub.prefetched.prefetch(start, () =>
         loadContext(hub.knex, hub.app.context, start, { timeoutMs: hub.limits.contextLoadTimeoutMs }),
       );
-      return { outcome };
+      return { outcome, settled: hub.prefetched.settled(start) };
     },
     refusal: () => hub.refusal(),
     admission: (at: 'twiml' | 'upgrade') => hub.admission(at),

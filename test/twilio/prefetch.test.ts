@@ -1,3 +1,6 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import pino from 'pino';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +9,8 @@ import { DEMO_NUMBERS } from '../../reference/db/seed.js';
 import { serve, type RunningServer } from '../../reference/serve.js';
 import { TwilioStreamClient } from '../../src/testing/twilio-stream-client.js';
 import { newCallSid, postTwiml, startMediaServer, type TestMediaServer } from '../helpers/media-server.js';
+import { createTestDatabase } from '../helpers/database.js';
+import { startPgWireCounter } from '../helpers/pg-wire-counter.js';
 import { pgSpans, spanExporter } from '../helpers/spans.js';
 
 const SECRET = 'stream-secret-0123456789abcdef';
@@ -141,5 +146,47 @@ describe('context prefetched at the webhook, handed over at start', () => {
       .getFinishedSpans()
       .filter((s) => s.name === 'call.load_context' && s.attributes['call.sid'] === callSid);
     expect(loads).toHaveLength(1);
+  });
+});
+
+describe('a prefetched context whose claim fails', () => {
+  it('is not handed over (fail closed): with the database unreachable at start, the call goes on without a context', async () => {
+    const db = await createTestDatabase();
+    const wire = await startPgWireCounter(db.url);
+    const journalDir = await fs.mkdtemp(path.join(os.tmpdir(), 'lcg-prefetch-'));
+    const contexts: unknown[] = [];
+    const agent = { startCall: (call: { context: unknown; mark(name: string): void }) => (contexts.push(call.context), call.mark('started'), {}) };
+    const server = await serve(
+      loadConfig({ PORT: '0', DATABASE_URL: wire.url, JOURNAL_DIR: journalDir, CALL_STREAM_SECRET: SECRET, DRAIN_TIMEOUT_S: '5' }),
+      pino({ level: 'silent' }),
+      { agent: agent as never },
+    );
+    try {
+      const callSid = newCallSid();
+      const { stream: twiml } = await postTwiml(server.url, { CallSid: callSid, To: DEMO_NUMBERS.dental, From: JANE });
+      const { token: _token, ...parameters } = twiml!.parameters;
+      // The same call again: a duplicate, whose `settled` is the webhook's load.
+      const again = server.media.prefetch({ callSid, parameters });
+      expect(again.outcome).toBe('duplicate');
+      await again.settled;
+      expect(server.media.stats().prefetch.failed).toBe(0);
+
+      wire.setRefusing(true);
+      const client = await TwilioStreamClient.connect(`${server.url.replace('http', 'ws')}/media`);
+      client.connected();
+      client.start({ callSid, streamSid: `MZ${callSid.slice(2)}`, customParameters: twiml!.parameters });
+      await client.waitFor(isMark('started'));
+      expect(contexts).toEqual([null]);
+      expect(server.media.stats().prefetch.hits).toBe(1);
+      wire.setRefusing(false);
+      client.stop(callSid);
+      await client.closed;
+    } finally {
+      wire.setRefusing(false);
+      await server.close();
+      await wire.close();
+      await db.drop();
+      await fs.rm(journalDir, { recursive: true, force: true });
+    }
   });
 });
