@@ -23,6 +23,8 @@ const { benchCheckThroughput } = await import('./check-throughput.js');
 const { benchHtmlReport } = await import('./html-report.js');
 const { benchCapacity, capacityMarkdown } = await import('./capacity/run-capacity.js');
 const { benchCallPath, callPathMarkdown } = await import('./call-path.js');
+const { benchStartStatement, startStatementMarkdown } = await import('./start-statement.js');
+const { benchPrewarm, prewarmMarkdown, prewarmBroken } = await import('./prewarm.js');
 const { latencyChart } = await import('./chart.js');
 const { benchRealtime, realtimeMarkdown } = await import('./realtime-bridge.js');
 const { migrate } = await import('../reference/db/migrate.js');
@@ -38,13 +40,15 @@ try {
   await migrate(database.knex);
   await seedDemoData(database.knex);
   const callPath = await benchCallPath(database.knex, { quick });
+  const startStatement = await benchStartStatement(database.knex, { quick });
+  const prewarm = await benchPrewarm({ quick, databaseUrl: database.connectionString });
   const calls = await benchCalls({ quick, databaseUrl: database.connectionString, guard: telemetry.guard, collector });
   const guard = await benchGuardOverhead(database.knex, telemetry.guard, { quick });
   const check = await benchCheckThroughput(path.resolve('.data/bench'), { quick });
   const html = await benchHtmlReport(path.resolve('.data/bench'), { quick });
   const capacity = await benchCapacity({ quick, databaseUrl: database.connectionString });
   const realtime = await benchRealtime({ quick });
-  const results = { quick, node: process.version, when: new Date().toISOString(), calls, callPath, guard, check, html, capacity, realtime };
+  const results = { quick, node: process.version, when: new Date().toISOString(), calls, callPath, startStatement, prewarm, guard, check, html, capacity, realtime };
   await fs.mkdir('bench/results', { recursive: true });
   await fs.writeFile('bench/results/latest.json', `${JSON.stringify(results, null, 2)}\n`);
   await fs.writeFile('bench/results/latency.svg', latencyChart(calls.levels));
@@ -86,6 +90,8 @@ try {
       ...calls.guardModes.map((m) => `| ${m.mode} | ${m.frameUs.p50} / ${m.frameUs.p99} | ${m.p99OverOff} | ${m.messages} | ${m.failed} |`),
       '',
       ...callPathMarkdown(callPath),
+      ...startStatementMarkdown(startStatement),
+      ...prewarmMarkdown(prewarm),
       '### Guard cost',
       '',
       '| measure | value |',
@@ -146,6 +152,7 @@ try {
       return broken ? `capacity: ${server} at ${broken.calls} calls: ${broken.failed} failed ${JSON.stringify(broken.failures)}` : false;
     }),
     capacity.profile !== null && capacity.profile.top.length === 0 && 'capacity: the profile has no entries',
+    ...prewarmBroken(prewarm),
     check.violationsFound !== check.violationsPlanted &&
       `check: found ${check.violationsFound} violations, ${check.violationsPlanted} planted`,
   ].filter(Boolean);

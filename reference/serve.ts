@@ -100,6 +100,7 @@ export async function serve(config: Config, logger: Logger, options: ServeOption
             publicUrl: config.publicUrl,
             streamSecret: config.callStreamSecret,
             refusal: () => own.handler.admission('twiml'),
+            prefetch: (call) => own.handler.prefetch(call),
           }),
         );
         app.ws('/media', own.handler);

@@ -36,6 +36,17 @@ export const DEFAULTS = Object.freeze({
   recoveryConcurrency: 4,
   /** How long a stream token is valid. */
   streamTokenTtlSeconds: 300,
+  /**
+   * A context loaded at the webhook (`handler.prefetch`) waits this long for
+   * its stream's `start`, then is dropped (the stream loads at `start`).
+   * Twilio's `start` comes a few hundred ms after the webhook's answer.
+   */
+  prefetchTtlMs: 30_000,
+  /** Contexts loaded at the webhook kept at once; past it, a prefetch is skipped and counted. */
+  prefetchMaxEntries: 1_000,
+  /** How often the media stream deletes expired stream claims (0: never), and how many rows at most each time. */
+  claimsPruneIntervalMs: 60_000,
+  claimsPruneBatch: 10_000,
   /** On SIGTERM, how long live calls may go on (`DRAIN_TIMEOUT_S`). */
   drainTimeoutSeconds: 30,
   /** After the drain: flushes under way, the database close, the telemetry flush, each. */

@@ -8,7 +8,7 @@ export type { CallApp, CallAppSpec } from './call-app.js';
 export { loadContext } from './context/load-context.js';
 export type { LoadContextOptions } from './context/load-context.js';
 export type { CallContextSpec, StartOfCall } from './context/call-context-spec.js';
-export { migrateLayer, layerMigrations } from './context/stream-claims.js';
+export { migrateLayer, layerMigrations, pruneStreamClaims } from './context/stream-claims.js';
 export { sidSchema, positiveIntegerId } from './context/call-ids.js';
 export { defineWrite } from './buffer/write-operation.js';
 export type { CallRowContext, ColumnMerge, JsonValue, Row, WriteInput, WriteKind, WriteOperations, WriteOperationSpec } from './buffer/write-operation.js';

@@ -36,6 +36,7 @@ describe('the public API', () => {
       'loadContext',
       'migrateLayer',
       'positiveIntegerId',
+      'pruneStreamClaims',
       'sidSchema',
     ]);
   });

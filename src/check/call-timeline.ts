@@ -193,7 +193,7 @@ export class CallTimelineCollector {
 
 function kindOf(span: SpanRecord): KeptSpan['kind'] | undefined {
   if (isLiveCallSpan(span)) return 'live';
-  if (span.name === SpanNames.LOAD_CONTEXT) return 'load';
+  if (span.name === SpanNames.LOAD_CONTEXT || span.name === SpanNames.CLAIM_STREAM) return 'load';
   if (span.name === SpanNames.FLUSH) return 'flush';
   if (isDatabaseClientSpan(span)) return isConnectionSpan(span) ? undefined : 'statement';
   if (span.parentSpanId === undefined || span.name === SpanNames.MEDIA_STREAM) return 'root';

@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { CallContextLoadError, ConfigError, StreamReplayError, UnknownTenantError } from '../errors.js';
 import { DEFAULTS } from '../defaults.js';
 import { Attributes, INSTRUMENTATION_NAME, SpanNames } from '../guard/attributes.js';
-import { STREAM_CLAIMS_TABLE } from './stream-claims.js';
+import { claimCtes, defaultClaimExpiry } from './stream-claims.js';
 import type { CallContextSpec, StartOfCall } from './call-context-spec.js';
 import { deepFreeze } from './deep-freeze.js';
 
@@ -27,6 +27,8 @@ export interface LoadContextOptions {
   streamKey?: string;
   /** The schema of the layer's claims table (`migrateLayer(knex, { schema })`): the claim is then schema-qualified. Default: unqualified (the connection's `search_path`). */
   claimsSchema?: string;
+  /** When the claim may be forgotten (pruned): the stream token's expiry. Default a token's life from now. */
+  streamKeyExpiresAt?: Date;
 }
 
 const tracer = trace.getTracer(INSTRUMENTATION_NAME);
@@ -39,7 +41,7 @@ const CLAIMED = '__lcg_claimed';
  * context.
  *
  * The app's query is wrapped, not changed:
- * `[with claim as (insert … on conflict do nothing returning 1)]
+ * `[with claim as (insert … on conflict do nothing returning 1)]  -- commit without a WAL flush wait
  *  select [claimed,] q.* from (select 1) left join lateral
  *  (select true as found, app.* from (<app query>) app limit 1) q on true`
  * — one round trip, whatever the app's query is.
@@ -69,7 +71,7 @@ export async function loadContext<TTenant, TContext>(
       }
       // Run here, inside the active span: knex builders run when awaited.
       const row = await withDeadline(knex, (connection, remainingMs) =>
-        wrapped(knex, appQuery, start, options.streamKey, options.claimsSchema).connection(connection).timeout(remainingMs, { cancel: true }), start.callSid, timeoutMs);
+        wrapped(knex, appQuery, start, options).connection(connection).timeout(remainingMs, { cancel: true }), start.callSid, timeoutMs);
       if (options.streamKey !== undefined && Number(row?.[CLAIMED]) === 0) {
         throw new StreamReplayError(`stream of call ${start.callSid} already started once: a replay`);
       }
@@ -94,16 +96,15 @@ function wrapped(
   knex: Knex,
   appQuery: Knex.QueryBuilder | Knex.Raw,
   start: StartOfCall<unknown>,
-  streamKey: string | undefined,
-  claimsSchema: string | undefined,
+  options: Pick<LoadContextOptions, 'streamKey' | 'streamKeyExpiresAt' | 'claimsSchema'>,
 ): Knex.Raw {
+  const { streamKey } = options;
   const from = `from (select 1) as "__lcg_one" left join lateral (select true as ??, app.* from (?) as app limit 1) as q on true`;
   if (streamKey === undefined) return knex.raw(`select q.* ${from}`, [FOUND, appQuery]);
-  return knex.raw(
-    `with "__lcg_claim" as (insert into ?? (stream_key, call_sid, tenant_id) values (?, ?, ?) on conflict (stream_key) do nothing returning 1)
-     select (select count(*) from "__lcg_claim")::int as ??, q.* ${from}`,
-    [claimsSchema ? `${claimsSchema}.${STREAM_CLAIMS_TABLE}` : STREAM_CLAIMS_TABLE, streamKey, start.callSid, String(start.tenantId), CLAIMED, FOUND, appQuery],
-  );
+  // The claim's commit does not wait for a WAL flush (see claimCtes): the statement costs a read.
+  const expiresAt = options.streamKeyExpiresAt ?? defaultClaimExpiry();
+  const claim = claimCtes(knex, { key: streamKey, callSid: start.callSid, tenantId: String(start.tenantId), expiresAt }, options.claimsSchema);
+  return knex.raw(`? select (select count(*) from "__lcg_claim")::int as ??, q.* ${from}`, [claim, CLAIMED, FOUND, appQuery]);
 }
 
 /**

@@ -9,6 +9,8 @@ import { ATTR_CODE_STACKTRACE, ATTR_DB_QUERY_TEXT, ATTR_DB_SYSTEM_NAME } from '@
 export const SpanNames = {
   MEDIA_STREAM: 'media_stream',
   LOAD_CONTEXT: 'call.load_context',
+  /** The stream's claim alone, when its context was loaded at the webhook (prefetched). */
+  CLAIM_STREAM: 'call.claim_stream',
   LIVE_CALL: 'in_live_call',
   FLUSH: 'call.flush',
   /** The OpenAI Realtime bridge: one caller turn, speech stopped → first audio of the answer. */
@@ -34,6 +36,8 @@ export const Attributes = {
   /** The call's tenant, always a string. On spans only: never a metric attribute (one series per tenant). */
   TENANT_ID: 'tenant.id',
   DIRECTION: 'call.direction',
+  /** On media_stream: the call's context was loaded at the webhook (prefetched); only the stream claim ran at `start`. */
+  CONTEXT_PREFETCHED: 'call.context.prefetched',
   /** On media_stream: statements the load phase ran past the one it may run (see MediaSession.checkLoadPhase). */
   LOAD_EXTRA_STATEMENTS: 'call.db.load_extra_statements',
   /** On call.flush: operations buffered. */

@@ -5,7 +5,8 @@
 export { createCallLayer } from './call-layer.js';
 export type { CallLayer, CallLayerOptions, CallLayerReadiness, CallLayerState, SignedWebhook, WebhookAnswer, WebhookRequest } from './call-layer.js';
 export { mediaStream } from './media-stream.js';
-export type { MediaStreamHandler, MediaStreamOptions, MediaStreamStats } from './media-stream.js';
+export type { MediaStreamHandler, MediaStreamOptions, MediaStreamStats, PrefetchCall, PrefetchResult } from './media-stream.js';
+export type { ContextPrefetchOptions, ContextPrefetchStats, PrefetchOutcome } from '../context/context-prefetch.js';
 export type { MediaStreamEvents, MediaStreamLimits, ProblemKind } from './media-stream-hub.js';
 export type { Agent, AgentCall, AgentSession } from './agent.js';
 export type { CallWrites } from '../buffer/call-writes.js';

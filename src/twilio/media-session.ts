@@ -1,10 +1,11 @@
 import { context, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
 import type { WebSocket } from 'ws';
-import { z } from 'zod';
 import type { TenantId } from '../buffer/journal-format.js';
 import { WriteBuffer } from '../buffer/write-buffer.js';
 import type { StartOfCall } from '../context/call-context-spec.js';
+import { claimStream } from '../context/claim-stream.js';
 import { loadContext } from '../context/load-context.js';
+import { defaultClaimExpiry, type StreamClaim } from '../context/stream-claims.js';
 import { CallContextLoadError, StreamReplayError } from '../errors.js';
 import { Attributes, INSTRUMENTATION_NAME, SpanNames } from '../guard/attributes.js';
 import { CallDbReport, runInCallPhase, withCallDbReport } from '../guard/call-db-report.js';
@@ -16,14 +17,11 @@ import { settlesWithin } from '../settles-within.js';
 import { callWritesOf } from '../buffer/call-writes.js';
 import { closeReasonText, CloseCodes, type CloseReason } from './close-codes.js';
 import type { MediaStreamHub } from './media-stream-hub.js';
-import { describeZodError } from '../zod-error.js';
+import { parseStreamParameters } from './stream-parameters.js';
 import { verifyStreamToken } from './stream-token.js';
 import { isPlainMediaMessage, validateInboundMessage, type InboundMessage, type StartMessage } from './twilio-messages.js';
 
 type State = 'awaiting-start' | 'loading' | 'live' | 'ending' | 'done';
-
-/** The one stream parameter the layer reads besides the tenant and the token. */
-const directionSchema = z.enum(['inbound', 'outbound']).default('inbound');
 
 /** Protocol problems logged in full per call; past this, only counted. */
 const LOGGED_PROBLEMS_PER_CALL = 5;
@@ -209,21 +207,15 @@ export class MediaSession {
     const { callSid, streamSid, customParameters } = message.start;
     const { app } = this.hub;
     const { token, ...parameters } = customParameters;
-    const tenant = app.tenant.safeParse(parameters[app.tenantParameter]);
-    const direction = directionSchema.safeParse(parameters.direction);
-    const others = app.parameters?.safeParse(parameters);
-    if (!tenant.success || !direction.success || (others && !others.success)) {
-      const problem = !tenant.success
-        ? `${app.tenantParameter} ${describeZodError(tenant.error)}`
-        : !direction.success
-          ? `direction ${describeZodError(direction.error)}`
-          : describeZodError(others!.error!);
-      this.close({ code: CloseCodes.POLICY, reason: `invalid customParameters: ${problem}` });
+    const parsed = parseStreamParameters(app, parameters);
+    if (!parsed.ok) {
+      this.close({ code: CloseCodes.POLICY, reason: `invalid customParameters: ${parsed.problem}` });
       return;
     }
-    const tenantId = tenant.data;
+    const { tenantId, direction } = parsed;
     // What the call-start statement claims, so that a replayed stream is refused.
     let streamKey = `stream:${streamSid}`;
+    let streamKeyExpiresAt = defaultClaimExpiry();
     const secret = this.hub.streamSecret;
     if (secret) {
       const check = verifyStreamToken(secret, token, { callSid, parameters });
@@ -232,6 +224,7 @@ export class MediaSession {
         return;
       }
       streamKey = `token:${check.nonce}`;
+      streamKeyExpiresAt = new Date(check.expiresAt * 1000);
     }
     const refusal = this.hub.startRefusal();
     if (refusal) {
@@ -250,14 +243,14 @@ export class MediaSession {
       [Attributes.CALL_SID]: callSid,
       [Attributes.STREAM_SID]: streamSid,
       [Attributes.TENANT_ID]: String(tenantId),
-      [Attributes.DIRECTION]: direction.data,
+      [Attributes.DIRECTION]: direction,
     });
 
     const start: StartOfCall<TenantId> = { callSid, streamSid, tenantId, parameters };
     let callContext: unknown = null;
     try {
       callContext = await context.with(this.rootContext, () =>
-        runInCallPhase('load', () => loadContext(this.hub.knex, app.context, start, { timeoutMs: this.hub.limits.contextLoadTimeoutMs, streamKey, ...(app.schema ? { claimsSchema: app.schema } : {}) })),
+        runInCallPhase('load', () => this.loadOrClaim(start, { key: streamKey, callSid, tenantId: String(tenantId), expiresAt: streamKeyExpiresAt })),
       );
     } catch (error) {
       if (error instanceof StreamReplayError) {
@@ -282,7 +275,7 @@ export class MediaSession {
         callSid,
         streamSid,
         tenantId,
-        bindings: { direction: direction.data, ...app.bindings?.(callContext, start) },
+        bindings: { direction, ...app.bindings?.(callContext, start) },
         journal: this.hub.journal,
         onJournalFailure: (error) =>
           this.log.error({ call_sid: callSid, err: error }, 'the journal cannot take this call\'s writes: they stay in memory until the call ends'),
@@ -295,11 +288,33 @@ export class MediaSession {
     }
     this.live = startLiveCall({ callSid, tenantId }, this.rootContext);
     this.state = 'live';
-    const agentCall = this.agentCall(callContext, tenantId, direction.data, parameters);
+    const agentCall = this.agentCall(callContext, tenantId, direction, parameters);
     this.live.run(() => {
       this.agent = this.guarded('start', () => this.hub.agent.startCall(agentCall));
       for (const queued of this.queued.splice(0)) this.dispatch(queued);
     });
+  }
+
+  /**
+   * The call's one statement at `start`. The context loaded at the webhook
+   * in this process (see ContextPrefetch), if any, is taken and only the
+   * stream is claimed (a read's cost); else the context is loaded with the
+   * claim in the same statement, as without a prefetch. A prefetch that
+   * failed counts as none. A claim that fails for another reason than a
+   * replay (the database down, the deadline) proves nothing about a replay,
+   * so the context is not handed over (fail closed): the call goes on
+   * without it, as when the load fails.
+   */
+  private async loadOrClaim(start: StartOfCall<TenantId>, claim: StreamClaim): Promise<unknown> {
+    const { knex, app, limits } = this.hub;
+    const timeoutMs = limits.contextLoadTimeoutMs;
+    const prefetched = this.hub.prefetched.take(start);
+    const loaded = prefetched && (await prefetched.then((value) => ({ value }), () => undefined));
+    const schema = app.schema ? { claimsSchema: app.schema } : {};
+    if (!loaded) return loadContext(knex, app.context, start, { timeoutMs, streamKey: claim.key, streamKeyExpiresAt: claim.expiresAt, ...schema });
+    this.root.setAttribute(Attributes.CONTEXT_PREFETCHED, true);
+    await claimStream(knex, claim, { timeoutMs, ...(app.schema ? { schema: app.schema } : {}) });
+    return loaded.value;
   }
 
   /**

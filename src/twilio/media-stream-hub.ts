@@ -8,6 +8,7 @@ import { INSTRUMENTATION_NAME } from '../guard/attributes.js';
 import type { Logger } from '../logger.js';
 import type { CallApp } from '../call-app.js';
 import type { Agent } from './agent.js';
+import { ContextPrefetch } from '../context/context-prefetch.js';
 
 export interface MediaStreamLimits {
   /** A call must send `start` within this. Default 10 000 ms. */
@@ -74,11 +75,15 @@ export interface MediaStreamHubOptions {
   onFrameHandled?: ((nanoseconds: number) => void) | undefined;
   /** A load phase of more than one statement ends the call (true) or is logged and counted (false). */
   strictLoad: boolean;
+  /** The contexts loaded at the webhook, waiting for their `start`. Default one with the default options. */
+  prefetched?: ContextPrefetch;
 }
 
 export interface MediaStreamEvents {
   /** A stream ended: its socket is closed and its writes landed, were dead-lettered or stay journaled. */
   callEnded: [{ callSid: string | undefined; streamSid: string | undefined; why: string }];
+  /** The periodic prune deleted expired stream claims (emitted after each run that succeeded, `deleted` may be 0). */
+  claimsPruned: [{ deleted: number }];
 }
 
 /** What every session of one media endpoint shares: dependencies, limits, the live calls. */
@@ -113,6 +118,7 @@ export class MediaStreamHub extends EventEmitter<MediaStreamEvents> {
   readonly streamSecret: string | undefined;
   readonly limits: MediaStreamLimits;
   readonly onFrameHandled: ((nanoseconds: number) => void) | undefined;
+  readonly prefetched: ContextPrefetch;
 
   constructor(options: MediaStreamHubOptions) {
     super();
@@ -126,6 +132,7 @@ export class MediaStreamHub extends EventEmitter<MediaStreamEvents> {
     this.streamSecret = options.streamSecret;
     this.limits = options.limits;
     this.onFrameHandled = options.onFrameHandled;
+    this.prefetched = options.prefetched ?? new ContextPrefetch();
     const meter = metrics.getMeter(INSTRUMENTATION_NAME);
     this.problems = meter.createCounter('media_stream.problems', {
       description: 'Media-stream messages dropped, handlers failed, streams closed by the server',

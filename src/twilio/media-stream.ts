@@ -12,6 +12,12 @@ import { settlesWithin } from '../settles-within.js';
 import { CloseCodes } from './close-codes.js';
 import { DEFAULT_LIMITS, MediaStreamHub, type MediaStreamEvents, type MediaStreamLimits, type ProblemKind, type RefusedAt } from './media-stream-hub.js';
 import { MediaSession } from './media-session.js';
+import { context as otelContext, ROOT_CONTEXT } from '@opentelemetry/api';
+import { ContextPrefetch, type ContextPrefetchOptions, type ContextPrefetchStats, type PrefetchOutcome } from '../context/context-prefetch.js';
+import { loadContext } from '../context/load-context.js';
+import { pruneStreamClaims } from '../context/stream-claims.js';
+import { DEFAULTS } from '../defaults.js';
+import { parseStreamParameters } from './stream-parameters.js';
 
 export interface MediaStreamOptions<TContext = unknown, TOps extends WriteOperations = WriteOperations, TTenant extends TenantId = TenantId> {
   knex: Knex;
@@ -36,7 +42,31 @@ export interface MediaStreamOptions<TContext = unknown, TOps extends WriteOperat
    * NODE_ENV is `production`.
    */
   strictLoad?: boolean;
+  /** The contexts `prefetch` loads at the webhook: how long they wait for their `start`, how many at once. Defaults in DEFAULTS. */
+  prefetch?: ContextPrefetchOptions;
+  /**
+   * How often expired stream claims are deleted (a timer, unref'd, off every
+   * call's path; stopped by `drain`). 0: never (prune them yourself with
+   * pruneStreamClaims). Default 60 000 ms.
+   */
+  claimsPruneIntervalMs?: number;
 }
+
+/** A call the voice webhook answered: what its Stream carries (see {@link MediaStreamHandler.prefetch}). */
+export interface PrefetchCall {
+  readonly callSid: string;
+  /** The Stream's `<Parameter>`s as the webhook gives them to streamTwiml (the token, if present, is left out). */
+  readonly parameters: Readonly<Record<string, string>>;
+}
+
+/**
+ * What `prefetch` did (`invalid` when the parameters would fail at `start`:
+ * nothing loaded, with why), and `settled`: resolves when the load is over
+ * (loaded or failed; never rejects), for tests and benchmarks.
+ */
+export type PrefetchResult =
+  | { readonly outcome: PrefetchOutcome; readonly settled: Promise<void> }
+  | { readonly outcome: 'invalid'; readonly problem: string; readonly settled: Promise<void> };
 
 /** What `stats()` reports: for `/readyz` and dashboards. */
 export interface MediaStreamStats {
@@ -48,6 +78,8 @@ export interface MediaStreamStats {
   readonly problems: Readonly<Record<ProblemKind, number>>;
   /** New calls turned away (at capacity, or the journal cannot keep writes), by where. */
   readonly refused: Readonly<Record<RefusedAt, number>>;
+  /** Contexts loaded at the webhook: started, taken at `start` (hits), missed, expired, dropped at the cap, failed. */
+  readonly prefetch: ContextPrefetchStats;
 }
 
 /** The WebSocket route handler, plus what a server needs to watch and drain it. */
@@ -61,7 +93,17 @@ export interface MediaStreamHandler {
   refusal(): string | undefined;
   /** {@link refusal} for a new call at `/twiml` or the upgrade, counted in `stats().refused` and `media_stream.refused` when refused. */
   admission(at: 'twiml' | 'upgrade'): string | undefined;
-  /** `callEnded`: a stream ended (its socket closed, its writes landed, dead-lettered or journaled). */
+  /**
+   * Starts loading the call's context now, from the voice webhook, once it
+   * has answered (or is about to answer) with the Stream: the stream's
+   * `start`, if it lands on this process within `prefetch.ttlMs`, takes it
+   * without a load (only its claim runs). Returns at once: the load is not
+   * awaited and never rejects (a failure leaves the load to `start`). A
+   * retried webhook (same call, same parameters) does not load again.
+   * Call it after what the context query reads is written (the call log).
+   */
+  prefetch(call: PrefetchCall): PrefetchResult;
+  /** `callEnded`: a stream ended (its socket closed, its writes landed, dead-lettered or journaled); `claimsPruned`: the periodic prune ran. */
   on<K extends keyof MediaStreamEvents>(event: K, listener: (...args: MediaStreamEvents[K]) => void): void;
   off<K extends keyof MediaStreamEvents>(event: K, listener: (...args: MediaStreamEvents[K]) => void): void;
   /**
@@ -118,7 +160,9 @@ export function mountMediaStream<TContext, TOps extends WriteOperations, TTenant
     streamSecret: options.streamSecret,
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     onFrameHandled: options.onFrameHandled,
+    prefetched: new ContextPrefetch(options.prefetch),
   });
+  const prune = startClaimsPrune(options, (deleted) => hub.emit('claimsPruned', { deleted }));
   const sessions = new Set<MediaSession>();
   const accept = (ws: WebSocket): void => {
     try {
@@ -139,6 +183,7 @@ export function mountMediaStream<TContext, TOps extends WriteOperations, TTenant
   };
   const settled = (timeoutMs: number): Promise<boolean> => settlesWithin(Promise.all([...sessions].map((session) => session.done)), timeoutMs);
   const drain = async (timeoutMs: number): Promise<void> => {
+    if (prune) clearInterval(prune);
     // Admission closes first: no new call starts while the live ones finish.
     hub.closeAdmission('draining');
     // Calls that end by themselves: their writes land (or stay journaled) within the drain.
@@ -152,7 +197,17 @@ export function mountMediaStream<TContext, TOps extends WriteOperations, TTenant
   const handler: MediaStreamHandler = Object.assign(accept, {
     drain,
     settled,
-    stats: (): MediaStreamStats => hub.stats(),
+    stats: (): MediaStreamStats => ({ ...hub.stats(), prefetch: hub.prefetched.stats() }),
+    prefetch: (call: PrefetchCall): PrefetchResult => {
+      const { token: _token, ...parameters } = call.parameters;
+      const parsed = parseStreamParameters(hub.app, parameters);
+      if (!parsed.ok) return { outcome: 'invalid', problem: parsed.problem, settled: Promise.resolve() };
+      const start = { callSid: call.callSid, streamSid: null, tenantId: parsed.tenantId, parameters };
+      const outcome = hub.prefetched.prefetch(start, () =>
+        loadContext(hub.knex, hub.app.context, start, { timeoutMs: hub.limits.contextLoadTimeoutMs }),
+      );
+      return { outcome, settled: hub.prefetched.settled(start) };
+    },
     refusal: () => hub.refusal(),
     admission: (at: 'twiml' | 'upgrade') => hub.admission(at),
     on: <K extends keyof MediaStreamEvents>(event: K, listener: (...args: MediaStreamEvents[K]) => void) => {
@@ -163,4 +218,42 @@ export function mountMediaStream<TContext, TOps extends WriteOperations, TTenant
     },
   });
   return { handler, hub };
+}
+
+/**
+ * Deletes expired stream claims every `claimsPruneIntervalMs`, outside any
+ * call (the root context: never under a live call), on an unref'd timer. A
+ * failure is logged once per streak; the next tick tries again.
+ */
+function startClaimsPrune(
+  options: Pick<MediaStreamOptions, 'knex' | 'logger' | 'claimsPruneIntervalMs' | 'app'>,
+  pruned: (deleted: number) => void,
+): NodeJS.Timeout | undefined {
+  const intervalMs = options.claimsPruneIntervalMs ?? DEFAULTS.claimsPruneIntervalMs;
+  if (!Number.isInteger(intervalMs) || intervalMs < 0) {
+    throw new TypeError(`claimsPruneIntervalMs must be a whole number >= 0 (0: never); received ${String(intervalMs)}`);
+  }
+  if (intervalMs === 0) return undefined;
+  let failing = false;
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    otelContext
+      .with(ROOT_CONTEXT, () => pruneStreamClaims(options.knex, options.app.schema ? { schema: options.app.schema } : {}))
+      .then(
+        (deleted) => {
+          failing = false;
+          if (deleted > 0) options.logger.info({ deleted }, 'expired stream claims pruned');
+          pruned(deleted);
+        },
+        (error: unknown) => {
+          if (!failing) options.logger.warn({ err: error }, 'pruning expired stream claims failed; retrying each interval');
+          failing = true;
+        },
+      )
+      .finally(() => (running = false));
+  }, intervalMs);
+  timer.unref();
+  return timer;
 }

@@ -7,8 +7,10 @@ export interface StreamClaims {
   parameters: Readonly<Record<string, string>>;
 }
 
-/** A token checked: its nonce (the stream's claim key), or why it is refused. */
-export type StreamTokenCheck = { readonly ok: true; readonly nonce: string } | { readonly ok: false; readonly reason: string };
+/** A token checked: its nonce (the stream's claim key) and expiry (unix seconds: the claim's too), or why it is refused. */
+export type StreamTokenCheck =
+  | { readonly ok: true; readonly nonce: string; readonly expiresAt: number }
+  | { readonly ok: false; readonly reason: string };
 
 const VERSION = 'v2';
 const NONCE = /^[A-Za-z0-9_-]{22}$/;
@@ -54,5 +56,5 @@ export function verifyStreamToken(secret: string, token: string | undefined, cla
     return { ok: false, reason: 'stream token does not match this call and its parameters' };
   }
   if (expiresAt * 1000 < now) return { ok: false, reason: 'stream token expired' };
-  return { ok: true, nonce };
+  return { ok: true, nonce, expiresAt };
 }

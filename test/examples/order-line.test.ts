@@ -193,7 +193,7 @@ describe('examples/order-line: an app with its own schema on the public API, end
       migrationSource: orderLineMigrations,
     })) as [number, string[]];
     expect(appliedNow).toEqual([]);
-    expect((await db.knex(`${ORDER_LINE_SCHEMA}.${LAYER_MIGRATIONS_TABLE}`).pluck('name')) as string[]).toEqual(['001_live_call_stream_claims']);
+    expect((await db.knex(`${ORDER_LINE_SCHEMA}.${LAYER_MIGRATIONS_TABLE}`).pluck('name')) as string[]).toEqual(['001_live_call_stream_claims', '002_live_call_stream_claims_expiry']);
     expect((await db.knex(`${ORDER_LINE_SCHEMA}.${ORDER_LINE_MIGRATIONS_TABLE}`).pluck('name')) as string[]).toEqual(['001_order_line_schema']);
     // Its own schema: nothing of the order line or the layer in public.
     const { rows: inPublic } = (await db.knex.raw("select table_name from information_schema.tables where table_schema = 'public'")) as { rows: unknown[] };

@@ -52,11 +52,11 @@ describe('schema constraints', () => {
   it("the layer's migrations keep their own table, beside the app's", async () => {
     const fresh = await createTestDatabase({ migrated: false });
     try {
-      expect(await migrateLayer(fresh.knex)).toEqual(['001_live_call_stream_claims']);
+      expect(await migrateLayer(fresh.knex)).toEqual(['001_live_call_stream_claims', '002_live_call_stream_claims_expiry']);
       expect(await migrate(fresh.knex)).toEqual(['001_initial_schema', '002_bookings', '003_call_transcripts']);
       expect(await migrateLayer(fresh.knex)).toEqual([]);
       const names = async (table: string) => ((await fresh.knex(table).select('name')) as Array<{ name: string }>).map((row) => row.name);
-      expect(await names('live_call_guard_migrations')).toEqual(['001_live_call_stream_claims']);
+      expect(await names('live_call_guard_migrations')).toEqual(['001_live_call_stream_claims', '002_live_call_stream_claims_expiry']);
       expect(await names('knex_migrations')).toEqual(['001_initial_schema', '002_bookings', '003_call_transcripts']);
     } finally {
       await fresh.drop();
