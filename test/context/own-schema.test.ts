@@ -41,7 +41,7 @@ describe("the layer's table in the app's schema, with a role that owns only that
   });
 
   it('migrateLayer({ schema }) creates the claims table there; a burst of starts claims each stream once, a replay is refused', async () => {
-    await expect(migrateLayer(app)).resolves.toEqual(['001_live_call_stream_claims']); // through search_path: vet
+    await expect(migrateLayer(app)).resolves.toEqual(['001_live_call_stream_claims', '002_live_call_stream_claims_expiry']); // through search_path: vet
     await expect(migrateLayer(app, { schema: 'vet' })).resolves.toEqual([]);
     expect((await db.knex.raw("select table_schema from information_schema.tables where table_name = 'live_call_stream_claims'")).rows).toEqual([
       { table_schema: 'vet' },

@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { orderLineAgent, type OrderLineAgent, type OrderLineCall } from '../../examples/order-line/agent.js';
 import { orderLineApp } from '../../examples/order-line/app.js';
 import { seedShop } from '../../examples/order-line/seed.js';
+import { ORDER_LINE_SCHEMA } from '../../examples/order-line/migrations.js';
 import { startOrderLine, type OrderLineServer } from '../../examples/order-line/server.js';
 import { ConfigError } from '../../src/index.js';
 import { WriteBuffer } from '../../src/buffer/write-buffer.js';
@@ -123,8 +124,8 @@ describe('createCallLayer: one lifecycle, admission at three doors, the one righ
     live.stop(liveSid);
     expect((await live.closed).code).toBe(1000);
     await drained;
-    expect(await db.knex('orders').where({ call_sid: liveSid })).toHaveLength(1);
-    expect(await db.knex('orders').where({ call_sid: lateSid })).toHaveLength(0);
+    expect(await db.knex(`${ORDER_LINE_SCHEMA}.orders`).where({ call_sid: liveSid })).toHaveLength(1);
+    expect(await db.knex(`${ORDER_LINE_SCHEMA}.orders`).where({ call_sid: lateSid })).toHaveLength(0);
     expect(layer.handler.stats().refused).toMatchObject({ twiml: 1, upgrade: 1, start: 1 });
     expect(layer.drain()).toBe(drained);
   });
@@ -141,7 +142,7 @@ describe('createCallLayer: one lifecycle, admission at three doors, the one righ
     const locker = knexFactory({ client: 'pg', version: '16', connection: db.url, pool: { min: 0, max: 1 } });
     const trx = await locker.transaction();
     try {
-      await trx.raw('lock table orders in access exclusive mode');
+      await trx.raw(`lock table ${ORDER_LINE_SCHEMA}.orders in access exclusive mode`);
       const landed = new Promise<void>((resolve) => {
         layer.flusher.on('flushed', (event) => {
           if (event.callSid === callSid) resolve();
@@ -170,7 +171,7 @@ describe('createCallLayer: one lifecycle, admission at three doors, the one righ
       // Unlocked, the flush under way lands, once.
       await trx.rollback();
       await landed;
-      expect(await db.knex('orders').where({ call_sid: callSid })).toHaveLength(1);
+      expect(await db.knex(`${ORDER_LINE_SCHEMA}.orders`).where({ call_sid: callSid })).toHaveLength(1);
     } finally {
       if (!trx.isCompleted()) await trx.rollback();
       await locker.destroy();
@@ -199,7 +200,7 @@ describe('createCallLayer: one lifecycle, admission at three doors, the one righ
     await ended;
     expect(seen!.closed).toBe(true);
     expect(() => seen!.enqueue('requestCallback', { reason: 'after the call' })).toThrow(/closed/);
-    expect(await db.knex('callback_requests').where({ call_sid: callSid })).toHaveLength(1);
+    expect(await db.knex(`${ORDER_LINE_SCHEMA}.callback_requests`).where({ call_sid: callSid })).toHaveLength(1);
   });
 
   it('admits nothing before start() and after stop()', async () => {
