@@ -6,12 +6,12 @@ import { DEFAULTS } from '../defaults.js';
 import { settlesWithin } from '../settles-within.js';
 import { ConfigError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
-import { countDeadLetters, describeError, writeDeadLetter } from './dead-letter.js';
+import { describeError } from './dead-letter.js';
 import { flush } from './flush-transaction.js';
-import type { Journal } from './journal.js';
-import { encodeCallSid } from './journal-format.js';
+import type { JournalBackend } from './journal-backend.js';
+import { isRecoverableJournal } from './journal-recovery.js';
+import { Journal } from './journal.js';
 import { createFlusherInstruments, type FlusherInstruments } from './metrics.js';
-import { ownerTag } from './owner.js';
 import type { FlushOutcome, RecoveryReport } from './flush-outcome.js';
 import { recoverOrphans } from './recovery.js';
 
@@ -24,8 +24,12 @@ export interface FlusherOptions {
   knex: Knex;
   /** The app's write operations: recovered journals are flushed with them. */
   operations: WriteOperations;
-  /** The journal buffers write to; recovery reads it and its `dead-letter/` directory. */
-  journal: Journal;
+  /**
+   * The journal buffers write to, where recovery looks for the calls of
+   * processes that are gone and where dead letters are kept: the local
+   * {@link Journal} (its directory) or the {@link JetStreamJournal} (its stream).
+   */
+  journal: JournalBackend;
   /** Default: a pino logger on stdout at info. */
   logger?: Logger;
   /** First wait before retrying a transient failure. Default 200 ms. */
@@ -77,7 +81,7 @@ export interface FlusherEvents {
 export class Flusher extends EventEmitter<FlusherEvents> {
   private readonly knex: Knex;
   private readonly operations: WriteOperations;
-  private readonly journal: Journal;
+  private readonly journal: JournalBackend;
   private readonly logger: Logger;
   private readonly retryInitialDelayMs: number;
   private readonly retryMaxDelayMs: number;
@@ -111,7 +115,7 @@ export class Flusher extends EventEmitter<FlusherEvents> {
     this.recoveryIntervalMs = positive('recoveryIntervalMs', options.recoveryIntervalMs ?? DEFAULTS.recoveryIntervalMs);
     this.recoveryConcurrency = positive('recoveryConcurrency', options.recoveryConcurrency ?? DEFAULTS.recoveryConcurrency);
     this.statementTimeoutMs = positive('statementTimeoutMs', options.statementTimeoutMs ?? DEFAULTS.flushStatementTimeoutMs);
-    this.counts.deadLettered = countDeadLetters(this.journal.deadLetterDir);
+    this.counts.deadLettered = this.journal.countDeadLetters();
     this.instruments = createFlusherInstruments(() => this.stats(), options.meterProvider);
   }
 
@@ -192,7 +196,7 @@ export class Flusher extends EventEmitter<FlusherEvents> {
           this.notify('flushed', { callSid, attempts: attempt, recovered });
           return { status: 'flushed', attempts: attempt, result };
         } catch (error) {
-          if (!isTransientError(error)) return this.deadLetter(buffer, error, attempt);
+          if (!isTransientError(error)) return await this.deadLetter(buffer, error, attempt);
           const delayMs = backoffDelayMs(attempt - 1, this.retryInitialDelayMs, this.retryMaxDelayMs);
           this.counts.retries++;
           this.instruments.retries.add(1);
@@ -220,12 +224,12 @@ export class Flusher extends EventEmitter<FlusherEvents> {
     return { status: 'deferred', attempts };
   }
 
-  private deadLetter(buffer: WriteBuffer, error: unknown, attempts: number): FlushOutcome {
+  private async deadLetter(buffer: WriteBuffer, error: unknown, attempts: number): Promise<FlushOutcome> {
     const { call } = buffer;
     const reason = describeError(error);
     let file: string;
     try {
-      file = writeDeadLetter(this.journal.deadLetterDir, `${encodeCallSid(call.callSid)}.${ownerTag(this.journal.owner)}`, {
+      file = await this.journal.writeDeadLetter(call.callSid, {
         reason: `permanent flush failure: ${reason.message}`,
         error: reason,
         call,
@@ -251,15 +255,17 @@ export class Flusher extends EventEmitter<FlusherEvents> {
   }
 
   private recoveryPass(): Promise<RecoveryReport> {
-    return recoverOrphans({
-      journal: this.journal,
+    const host = {
       operations: this.operations,
       concurrency: this.recoveryConcurrency,
       logger: this.logger,
       isStopped: () => this.stopped,
-      replay: (buffer) => this.flushUntilSettled(buffer, true),
-      deadLettered: (callSid, reason, file) => this.counted(callSid, reason, file),
-    });
+      replay: (buffer: WriteBuffer) => this.flushUntilSettled(buffer, true),
+      deadLettered: (callSid: string, reason: string, file: string) => this.counted(callSid, reason, file),
+    };
+    if (this.journal instanceof Journal) return recoverOrphans({ ...host, journal: this.journal });
+    if (isRecoverableJournal(this.journal)) return this.journal.recover(host);
+    return Promise.resolve({ claimed: 0, flushed: 0, deadLettered: 0, deferred: 0, empty: 0 });
   }
 
   /** Emits an event; a listener that throws is logged, never breaks a flush. */
