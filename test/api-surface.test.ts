@@ -21,6 +21,7 @@ describe('the public API', () => {
       'Flusher',
       'GUARD_MODES',
       'InvalidWriteError',
+      'JetStreamJournal',
       'Journal',
       'JournalError',
       'LAYER_MIGRATIONS_TABLE',
