@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { DEFAULTS, Flusher, Journal, migrateLayer, type Logger } from '../src/index.js';
+import { DEFAULTS, Flusher, migrateLayer, type JournalBackend, type Logger } from '../src/index.js';
 import { mediaStream, twilioUpgradeVerifier, type MediaStreamHandler, type MediaStreamLimits } from '../src/twilio/index.js';
 import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
@@ -10,6 +10,7 @@ import { receptionistAgent, type ReceptionistAgent } from './agent.js';
 import { receptionistApp } from './app.js';
 import { createAppServer } from './http-server.js';
 import { twimlRoute } from './twiml-route.js';
+import { openJournal } from './open-journal.js';
 
 /**
  * After the drain, how long flushes under way and the database's close may
@@ -70,16 +71,15 @@ export async function serve(config: Config, logger: Logger, options: ServeOption
     // Kept open: a burst of call starts must not wait for new connections.
     pool: { min: config.dbPoolSize, max: config.dbPoolSize },
   });
-  let journal: Journal | undefined;
+  let journal: JournalBackend | undefined;
   let flusher: Flusher | undefined;
   try {
     const applied = [...(await migrateLayer(database.knex)), ...(await migrate(database.knex))];
     if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
     if (await seedDemoData(database.knex)) logger.info('demo data seeded into the empty database');
 
-    journal = new Journal({ dir: config.journalDir, fsync: config.journalFsync, logger });
     // A journal that cannot keep writes must not take calls: fail the start with one line.
-    journal.probe();
+    journal = await openJournal(config, logger);
     flusher = new Flusher({ knex: database.knex, operations: receptionistApp.writes, journal, logger });
     // Warm before the first call: every connection of the pool open.
     await warmPool(database.knex, config.dbPoolSize);
@@ -153,7 +153,7 @@ export async function serve(config: Config, logger: Logger, options: ServeOption
           await server.close();
           // What has not landed by now stays journaled for the next process.
           await ownFlusher.stop({ graceMs: SHUTDOWN_GRACE_MS });
-          ownJournal.close();
+          await ownJournal.close();
           if (!(await settlesWithin(database.close(), SHUTDOWN_GRACE_MS))) {
             logger.warn({ graceMs: SHUTDOWN_GRACE_MS }, 'the database did not close in time; exiting without it');
           }
@@ -161,7 +161,7 @@ export async function serve(config: Config, logger: Logger, options: ServeOption
     };
   } catch (error) {
     await flusher?.stop();
-    journal?.close();
+    await journal?.close();
     await database.close();
     throw error;
   }
