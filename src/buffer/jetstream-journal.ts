@@ -358,7 +358,13 @@ export class JetStreamJournal implements JournalBackend, RecoverableJournal {
   private watchConnection(): void {
     const watch = async () => {
       for await (const status of this.nc.status()) {
-        if (status.type === 'disconnect') this.fail(`the connection to ${this.url} was lost`);
+        // The client reconnects to another server by itself: a failure only if a write cannot get through.
+        if (status.type === 'disconnect' && !this.closing) {
+          this.track(
+            this.probe().catch((error: unknown) => this.fail(`the connection to ${this.url} was lost: ${(error as Error).message}`)),
+            'probing after a disconnect',
+          );
+        }
       }
     };
     watch().catch((error: unknown) => this.logger?.error({ err: error }, 'watching the NATS connection failed'));

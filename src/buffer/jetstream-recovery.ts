@@ -95,11 +95,11 @@ async function recoverCall(
   report: Counts,
 ): Promise<void> {
   const key = `${call.instance}.${call.call}`;
-  if (!(await claim(source, key))) return;
+  if (!(await claim(source, key))) return; // a live recoverer has it
   const release = () => source.claims.delete(key);
   // Counted afresh under the claim: another recoverer may have landed and purged it since the listing.
   const lines = await source.read(call.subject);
-  if (lines.length === 0) return release();
+  if (lines.length === 0) return release(); // another recoverer landed it since the listing
   report.claimed++;
   const callSid = Buffer.from(call.call.replace(/-\d+$/, ''), 'base64url').toString('utf8');
   let contents;
