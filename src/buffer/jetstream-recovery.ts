@@ -1,4 +1,3 @@
-import type { KV } from '@nats-io/kv';
 import { JournalError } from '../errors.js';
 import { describeError, type DeadLetter } from './dead-letter.js';
 import type { RecoveryReport } from './flush-outcome.js';
@@ -7,14 +6,24 @@ import { parseJournal } from './journal-format.js';
 import type { JournalRecoveryHost } from './journal-recovery.js';
 import { WriteBuffer } from './write-buffer.js';
 
+/** What recovery uses of a KV bucket (a structural subset of @nats-io/kv's KV: no client types in the declarations). */
+export interface KvBucket {
+  get(key: string): Promise<{ readonly operation: string; readonly revision: number; string(): string } | null>;
+  /** Fails when the key exists (a delete or purge marker does not count). */
+  create(key: string, value: string): Promise<number>;
+  /** Fails unless the key's last revision is `revision` (compare-and-set). */
+  update(key: string, value: string, revision: number): Promise<number>;
+  delete(key: string): Promise<void>;
+}
+
 /** What recovery uses of the JetStream journal. */
 export interface JetStreamRecoverySource {
   readonly instanceId: string;
   readonly subjectPrefix: string;
   /** Heartbeats: key = instance id, expired after the TTL (the bucket's max_age). */
-  readonly instances: KV;
+  readonly instances: KvBucket;
   /** Claims: key = `<instance>.<call>`, value = the recovering instance's id. */
-  readonly claims: KV;
+  readonly claims: KvBucket;
   callSubjects(): Promise<Record<string, number>>;
   read(subject: string, expected?: number): Promise<string[]>;
   adopt(subject: string, onFinished: () => Promise<void>): CallJournalHandle;
