@@ -92,6 +92,7 @@ export class JetStreamJournal implements JournalBackend, RecoverableJournal {
   private failureCount = 0;
   private failure: { reason: string; probedAt: number } | undefined;
   private probing = false;
+  private lastBeatAt = Date.now();
   private closing: Promise<void> | undefined;
 
   /** @internal Use {@link JetStreamJournal.connect}. */
@@ -323,34 +324,53 @@ export class JetStreamJournal implements JournalBackend, RecoverableJournal {
 
   /** Publishes one message, retrying until acknowledged or `ackTimeoutMs` is spent. False (and the journal failed) when not. */
   private async publish(subject: string, line: string, msgID: string): Promise<boolean> {
+    try {
+      await this.publishWithRetries(subject, line, msgID);
+      return true;
+    } catch (error) {
+      this.fail(`a publish to ${subject} was not acknowledged within ${this.ackTimeoutMs} ms: ${(error as Error).message}`);
+      return false;
+    }
+  }
+
+  /**
+   * Publishes until acknowledged: a leader election answers "no responders"
+   * or times out for a moment, so failed attempts are retried (the message
+   * id makes a retry of a stored message a duplicate) until `ackTimeoutMs`.
+   * @throws the last attempt's error.
+   */
+  private async publishWithRetries(subject: string, line: string, msgID: string): Promise<void> {
     const deadline = Date.now() + this.ackTimeoutMs;
     for (;;) {
       const remaining = deadline - Date.now();
       try {
         await this.js.publish(subject, line, { msgID, timeout: Math.max(100, Math.min(remaining, ATTEMPT_TIMEOUT_MS)) });
-        return true;
+        return;
       } catch (error) {
-        if (this.nc.isClosed() || Date.now() + RETRY_DELAY_MS >= deadline) {
-          this.fail(`a publish to ${subject} was not acknowledged within ${this.ackTimeoutMs} ms: ${(error as Error).message}`);
-          return false;
-        }
+        if (this.nc.isClosed() || Date.now() + RETRY_DELAY_MS >= deadline) throw error;
         await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS).unref());
       }
     }
   }
 
-  /** Publishes to this instance's probe subject and purges it; rejects when not acknowledged. */
+  /** Publishes to this instance's probe subject (with retries) and purges it; rejects when not acknowledged. */
   private async probe(): Promise<void> {
     const subject = `${this.subjectPrefix}.probe.${this.instanceId}`;
-    await this.js.publish(subject, 'probe', { timeout: this.ackTimeoutMs });
+    await this.publishWithRetries(subject, 'probe', `${subject}:${randomUUID()}`);
     await this.jsm.streams.purge(this.stream, { filter: subject });
   }
 
+  /** One heartbeat. A missed one degrades health only once none was acknowledged for half the TTL (an election is not an outage). */
   private beat(): void {
     this.track(
-      this.instances.put(this.instanceId, String(Date.now())).catch((error: unknown) => {
-        this.fail(`the heartbeat was not acknowledged: ${(error as Error).message}`);
-      }),
+      this.instances.put(this.instanceId, String(Date.now())).then(
+        () => {
+          this.lastBeatAt = Date.now();
+        },
+        (error: unknown) => {
+          if (Date.now() - this.lastBeatAt > this.heartbeatTtlMs / 2) this.fail(`no heartbeat was acknowledged for ${Date.now() - this.lastBeatAt} ms: ${(error as Error).message}`);
+        },
+      ),
       'heartbeat',
     );
   }
