@@ -55,13 +55,19 @@ export function receptionistAgent(options: ReceptionistOptions = {}): Receptioni
       let bargeIns = 0;
 
       /**
-       * The answering mark after a write: `booked`/`noted`, with `-volatile`
-       * when the journal could not take the write (it lands at call end, but
-       * a crash before then would lose it). The caller hears the same
-       * confirmation: the booking stands unless the process dies mid-call.
+       * The answering mark after a write, said once the write is durable (at
+       * once with the local journal; on JetStream's acknowledgement), off the
+       * frame path: `booked`/`noted`, with `-volatile` when it cannot be
+       * durable (it lands at call end, but a crash before then would lose
+       * it). The caller hears the same confirmation: the booking stands
+       * unless the process dies mid-call.
        */
-      const confirm = (write: EnqueuedWrite, mark: 'booked' | 'noted'): void =>
-        say('confirm', write.journaled ? mark : `${mark}-volatile`);
+      const confirm = (write: EnqueuedWrite, mark: 'booked' | 'noted'): void => {
+        write.durable.then(
+          (durable) => say('confirm', durable ? mark : `${mark}-volatile`),
+          (error: unknown) => call.log.warn({ err: error }, 'confirming a write failed'),
+        );
+      };
       const say = (prompt: keyof typeof PROMPTS, mark: string): void => {
         call.sendAudio(PROMPTS[prompt]);
         call.mark(mark);

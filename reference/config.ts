@@ -4,6 +4,11 @@ import { maskConnectionString } from './db/connection-string.js';
 import { ConfigError, DEFAULTS, FSYNC_POLICIES, type FsyncPolicy } from '../src/index.js';
 import { GUARD_MODES, type GuardMode } from '../src/guard/index.js';
 
+/** `nats://user:pw@h:4222` → `nats://***@h:4222` (each comma-separated server). */
+function maskNatsUrl(url: string): string {
+  return url.replace(/(^|,)\s*([a-z][a-z0-9+.-]*:\/\/)?[^@,]*@/gi, (_match, start: string, scheme?: string) => `${start}${scheme ?? ''}***@`);
+}
+
 /** pino's levels (`LOG_LEVEL`). */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -29,6 +34,12 @@ export interface Config {
   journalDir: string;
   /** `JOURNAL_FSYNC`: write | interval | none, default interval (see the buffer's journal). */
   journalFsync: FsyncPolicy;
+  /**
+   * `JOURNAL_URL=nats://…` (several servers comma-separated): the write
+   * journal on NATS JetStream instead of `JOURNAL_DIR` (docs/jetstream.md).
+   * `JOURNAL_REPLICAS`: 1, 3 or 5; default 3 when `NODE_ENV=production`, else 1.
+   */
+  journal: { url: string; replicas: 1 | 3 | 5 } | undefined;
   /** `CONTEXT_LOAD_TIMEOUT_MS`: how long the one call-start query may take, default 500. */
   contextLoadTimeoutMs: number;
   /** `TWILIO_AUTH_TOKEN`: checks `X-Twilio-Signature` on /twiml and the /media upgrade. */
@@ -81,6 +92,12 @@ const schema = z.object({
   DATA_DIR: nonEmpty.default('.data'),
   JOURNAL_DIR: nonEmpty.optional(),
   JOURNAL_FSYNC: z.enum(FSYNC_POLICIES, { message: `must be one of ${FSYNC_POLICIES.join(', ')}` }).default(DEFAULTS.journalFsync),
+  JOURNAL_URL: z
+    .string()
+    .refine((value) => value.split(',').every((part) => /^(nats|tls):\/\/[^/\s]+$/.test(part.trim()) && URL.canParse(part.trim())), 'must be nats://host:port (several comma-separated)')
+    .optional(),
+  JOURNAL_REPLICAS: z.enum(['1', '3', '5'], { message: 'must be 1, 3 or 5' }).optional(),
+  NODE_ENV: z.string().optional(),
   TWILIO_AUTH_TOKEN: z.string().min(8, 'must be at least 8 characters').optional(),
   PUBLIC_URL: z
     .string()
@@ -117,6 +134,7 @@ const SECRET_VARIABLES = new Set(['TWILIO_AUTH_TOKEN', 'CALL_STREAM_SECRET', 'OP
 function describeReceived(name: string, value: string | undefined): string {
   if (value === undefined) return 'nothing';
   if (SECRET_VARIABLES.has(name)) return `a value of ${value.length} characters`;
+  if (name === 'JOURNAL_URL') return JSON.stringify(maskNatsUrl(value));
   return JSON.stringify(name === 'DATABASE_URL' ? maskConnectionString(value) : value);
 }
 
@@ -153,6 +171,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     journalDir: values.JOURNAL_DIR ? path.resolve(values.JOURNAL_DIR) : path.join(dataDir, 'journal'),
     journalFsync: values.JOURNAL_FSYNC,
+    journal: values.JOURNAL_URL
+      ? { url: values.JOURNAL_URL, replicas: Number(values.JOURNAL_REPLICAS ?? (values.NODE_ENV === 'production' ? 3 : 1)) as 1 | 3 | 5 }
+      : undefined,
     contextLoadTimeoutMs: values.CONTEXT_LOAD_TIMEOUT_MS,
     twilioAuthToken: values.TWILIO_AUTH_TOKEN,
     publicUrl: values.PUBLIC_URL,

@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Knex } from 'knex';
-import { DEFAULTS, Journal, migrateLayer, type Flusher, type Logger } from '../src/index.js';
+import { DEFAULTS, migrateLayer, type Flusher, type Logger } from '../src/index.js';
 import { createCallLayer, type CallLayer, type MediaStreamHandler, type MediaStreamLimits } from '../src/twilio/index.js';
 import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
@@ -11,6 +11,7 @@ import { receptionistAgent, type ReceptionistAgent } from './agent.js';
 import { receptionistApp } from './app.js';
 import { createAppServer } from './http-server.js';
 import { twimlRoute } from './twiml-route.js';
+import { openJournal } from './open-journal.js';
 
 /**
  * After the drain, how long flushes under way and the database's close may
@@ -66,7 +67,8 @@ export async function serve(config: Config, logger: Logger, options: ServeOption
       knex: database.knex,
       app: receptionistApp,
       agent: typeof options.agent === 'function' ? options.agent(database.knex) : (options.agent ?? receptionistAgent()),
-      journal: new Journal({ dir: config.journalDir, fsync: config.journalFsync, logger }),
+      // A journal that cannot keep writes must not take calls: fail the start with one line.
+      journal: await openJournal(config, logger),
       logger,
       streamSecret: config.callStreamSecret,
       twilio: { authToken: config.twilioAuthToken, publicUrl: config.publicUrl },

@@ -24,6 +24,20 @@ export const DEFAULTS = Object.freeze({
   journalFsyncIntervalMs: 1000,
   /** Call files open at once (one per live call). */
   journalMaxOpenCalls: 10_000,
+  /** JetStream journal (`JOURNAL_URL=nats://…`): replicas of its stream and buckets (R3 in production; R1 for one server). */
+  jetstreamReplicas: 3,
+  /** The JetStream journal's stream (its KV buckets are `<stream>_instances` and `<stream>_claims`). */
+  jetstreamStream: 'LCG_JOURNAL',
+  /** Subjects of the JetStream journal: `<prefix>.calls.<instance>.<call>`, `<prefix>.dead.…`, `<prefix>.probe.…`. */
+  jetstreamSubjectPrefix: 'lcg.journal',
+  /** How long a write may wait for JetStream's acknowledgement (retries included) before it counts as not durable. */
+  jetstreamAckTimeoutMs: 5_000,
+  /** How long the first connection to NATS may take before the start is refused. */
+  jetstreamConnectTimeoutMs: 5_000,
+  /** An instance whose heartbeat is older than this is gone: its calls are recovered (the instances bucket's max_age). */
+  jetstreamHeartbeatTtlMs: 15_000,
+  /** Most bytes the journal's stream holds; past it new writes are refused (not durable), old ones are never dropped. */
+  jetstreamMaxBytes: 1024 * 1024 * 1024,
   /** Operations one call may buffer. */
   writeBufferMaxOperations: 1000,
   /** A statement of a flush, before it is cancelled (a transient failure). */

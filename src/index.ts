@@ -12,11 +12,14 @@ export { migrateLayer, layerMigrations, pruneStreamClaims } from './context/stre
 export { sidSchema, positiveIntegerId } from './context/call-ids.js';
 export { defineWrite } from './buffer/write-operation.js';
 export type { CallRowContext, ColumnMerge, JsonValue, Row, WriteInput, WriteKind, WriteOperations, WriteOperationSpec } from './buffer/write-operation.js';
-export type { EnqueuedWrite, WriteBuffer } from './buffer/write-buffer.js';
+export type { EnqueuedWrite, JournaledWrite, WriteBuffer } from './buffer/write-buffer.js';
 export type { CallWrites } from './buffer/call-writes.js';
 export type { BufferedWrite, CallHeader, TenantId } from './buffer/journal-format.js';
 export { Journal } from './buffer/journal.js';
 export type { JournalHealth, JournalOptions } from './buffer/journal.js';
+export type { CallJournalHandle, Durability, JournalBackend } from './buffer/journal-backend.js';
+export { JetStreamJournal } from './buffer/jetstream-journal.js';
+export type { JetStreamJournalOptions } from './buffer/jetstream-journal.js';
 export { Flusher } from './buffer/flusher.js';
 export type { FlusherEvents, FlusherOptions, FlusherStats, FlushOutcome, RecoveryReport } from './buffer/flusher.js';
 export type { FlushedStatement, FlushResult } from './buffer/flush-transaction.js';

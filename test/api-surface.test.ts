@@ -20,6 +20,7 @@ describe('the public API', () => {
       'FSYNC_POLICIES',
       'Flusher',
       'InvalidWriteError',
+      'JetStreamJournal',
       'Journal',
       'JournalError',
       'LiveCallDbAccessError',

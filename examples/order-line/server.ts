@@ -4,7 +4,7 @@ import express from 'express';
 import expressWs from 'express-ws';
 import knexFactory, { type Knex } from 'knex';
 import { z } from 'zod';
-import { createLogger, type Flusher, type Journal, type Logger } from '../../src/index.js';
+import { createLogger, type Flusher, type JournalBackend, type Logger } from '../../src/index.js';
 import { createCallLayer, type CallLayer, type MediaStreamHandler } from '../../src/twilio/index.js';
 import { orderLineAgent, type OrderLineAgent } from './agent.js';
 import { orderLineApp } from './app.js';
@@ -40,7 +40,7 @@ export interface OrderLineServer {
   readonly layer: CallLayer;
   readonly media: MediaStreamHandler;
   readonly flusher: Flusher;
-  readonly journal: Journal;
+  readonly journal: JournalBackend;
   /** Drains live calls, lands (or journals) their writes, closes everything. Runs once. */
   close(): Promise<void>;
 }

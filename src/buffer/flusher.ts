@@ -7,10 +7,12 @@ import { DEFAULTS } from '../defaults.js';
 import { settlesWithin } from '../settles-within.js';
 import { ConfigError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
-import { countDeadLetters, deadLetterName, describeError, writeDeadLetter, type WrittenDeadLetter } from './dead-letter.js';
+import { deadLetterName, describeError, type WrittenDeadLetter } from './dead-letter.js';
 import { declarationsOf, listDeadLetters, replayDeadLetters, type DeadLetterReplay, type DeadLetterSummary } from './dead-letter-replay.js';
 import { flush, type FlushResult } from './flush-transaction.js';
-import type { Journal } from './journal.js';
+import type { JournalBackend } from './journal-backend.js';
+import { isRecoverableJournal } from './journal-recovery.js';
+import { Journal } from './journal.js';
 import { createFlusherInstruments, type FlusherInstruments } from './metrics.js';
 import type { FlushOutcome, RecoveryReport } from './flush-outcome.js';
 import { recoverOrphans } from './recovery.js';
@@ -25,8 +27,12 @@ export interface FlusherOptions {
   knex: Knex;
   /** The app's write operations: recovered journals are flushed with them. */
   operations: WriteOperations;
-  /** The journal buffers write to; recovery reads it and its `dead-letter/` directory. */
-  journal: Journal;
+  /**
+   * The journal buffers write to, where recovery looks for the calls of
+   * processes that are gone and where dead letters are kept: the local
+   * {@link Journal} (its directory) or the {@link JetStreamJournal} (its stream).
+   */
+  journal: JournalBackend;
   /** Default: a pino logger on stdout at info. */
   logger?: Logger;
   /** First wait before retrying a transient failure. Default 200 ms. */
@@ -90,7 +96,7 @@ export interface FlusherEvents {
 export class Flusher extends EventEmitter<FlusherEvents> {
   private readonly knex: Knex;
   private readonly operations: WriteOperations;
-  private readonly journal: Journal;
+  private readonly journal: JournalBackend;
   private readonly logger: Logger;
   private readonly retryInitialDelayMs: number;
   private readonly retryMaxDelayMs: number;
@@ -129,7 +135,7 @@ export class Flusher extends EventEmitter<FlusherEvents> {
     this.recoveryIntervalMs = positive('recoveryIntervalMs', options.recoveryIntervalMs ?? DEFAULTS.recoveryIntervalMs);
     this.recoveryConcurrency = positive('recoveryConcurrency', options.recoveryConcurrency ?? DEFAULTS.recoveryConcurrency);
     this.statementTimeoutMs = positive('statementTimeoutMs', options.statementTimeoutMs ?? DEFAULTS.flushStatementTimeoutMs);
-    this.counts.deadLettered = countDeadLetters(this.journal.deadLetterDir);
+    this.counts.deadLettered = this.journal.countDeadLetters();
     this.checkSchema = options.checkSchema ?? true;
     this.tenantSchema = options.tenantSchema;
     this.instruments = createFlusherInstruments(() => this.stats(), options.meterProvider);
@@ -179,7 +185,13 @@ export class Flusher extends EventEmitter<FlusherEvents> {
 
   /** The dead letters in the journal's `dead-letter/` directory, oldest first. */
   deadLetters(): DeadLetterSummary[] {
-    return listDeadLetters(this.journal.deadLetterDir);
+    return listDeadLetters(this.localJournal().deadLetterDir);
+  }
+
+  /** The local journal (dead letters are files there); other backends keep theirs (see JetStreamJournal.deadLetters). */
+  private localJournal(): Journal {
+    if (!(this.journal instanceof Journal)) throw new ConfigError('dead letters are listed and re-landed from a local journal directory');
+    return this.journal;
   }
 
   /**
@@ -191,7 +203,7 @@ export class Flusher extends EventEmitter<FlusherEvents> {
     try {
       return await replayDeadLetters({
         knex: this.knex,
-        dir: this.journal.deadLetterDir,
+        dir: this.localJournal().deadLetterDir,
         operations: this.operations,
         ...(files ? { files } : {}),
         ...(this.schema ? { schema: this.schema } : {}),
@@ -199,7 +211,7 @@ export class Flusher extends EventEmitter<FlusherEvents> {
         logger: this.logger,
       });
     } finally {
-      this.counts.deadLettered = countDeadLetters(this.journal.deadLetterDir);
+      this.counts.deadLettered = this.journal.countDeadLetters();
     }
   }
 
@@ -247,7 +259,7 @@ export class Flusher extends EventEmitter<FlusherEvents> {
         try {
           const result = await flush(this.knex, buffer, { statementTimeoutMs: this.statementTimeoutMs, logger: this.logger, schema: this.schema });
           this.failing.delete(buffer);
-          if (result.rejected.length > 0) return this.landedPartly(buffer, result, attempt, recovered);
+          if (result.rejected.length > 0) return await this.landedPartly(buffer, result, attempt, recovered);
           this.counts.flushed++;
           this.counts.conflicts += result.conflicts.length;
           if (result.conflicts.length > 0) this.instruments.conflicts.add(result.conflicts.length);
@@ -259,7 +271,7 @@ export class Flusher extends EventEmitter<FlusherEvents> {
         } catch (error) {
           if (!isTransientError(error)) {
             this.failing.delete(buffer);
-            return this.deadLetter(buffer, error, attempt);
+            return await this.deadLetter(buffer, error, attempt);
           }
           this.failing.add(buffer);
           const delayMs = backoffDelayMs(attempt - 1, this.retryInitialDelayMs, this.retryMaxDelayMs);
@@ -290,12 +302,12 @@ export class Flusher extends EventEmitter<FlusherEvents> {
     return { status: 'deferred', attempts };
   }
 
-  private deadLetter(buffer: WriteBuffer, error: unknown, attempts: number): FlushOutcome {
+  private async deadLetter(buffer: WriteBuffer, error: unknown, attempts: number): Promise<FlushOutcome> {
     const { call } = buffer;
     const reason = describeError(error);
     let letter: { file: string; written: boolean };
     try {
-      letter = writeDeadLetter(this.journal.deadLetterDir, deadLetterName(call), {
+      letter = await this.journal.writeDeadLetter(deadLetterName(call), {
         reason: `permanent flush failure: ${reason.message}`,
         error: reason,
         call,
@@ -320,13 +332,13 @@ export class Flusher extends EventEmitter<FlusherEvents> {
    * the letter is written replays the journal: the landed writes change
    * nothing, the others are rejected again.
    */
-  private landedPartly(buffer: WriteBuffer, result: FlushResult, attempts: number, recovered: boolean): FlushOutcome {
+  private async landedPartly(buffer: WriteBuffer, result: FlushResult, attempts: number, recovered: boolean): Promise<FlushOutcome> {
     const { call } = buffer;
     const first = result.rejected[0]!.reason;
     const reason = `${result.rejected.length} of ${result.writes} write(s) could not land (the rest landed): ${first.message}`;
     let letter: WrittenDeadLetter;
     try {
-      letter = writeDeadLetter(this.journal.deadLetterDir, deadLetterName(call), {
+      letter = await this.journal.writeDeadLetter(deadLetterName(call), {
         reason,
         error: first,
         call,
@@ -372,15 +384,17 @@ export class Flusher extends EventEmitter<FlusherEvents> {
   }
 
   private recoveryPass(): Promise<RecoveryReport> {
-    return recoverOrphans({
-      journal: this.journal,
+    const host = {
       operations: this.operations,
       concurrency: this.recoveryConcurrency,
       logger: this.logger,
       isStopped: () => this.stopped,
-      replay: (buffer) => this.flushUntilSettled(buffer, true),
-      deadLettered: (callSid, reason, letter) => this.counted(callSid, reason, letter),
-    });
+      replay: (buffer: WriteBuffer) => this.flushUntilSettled(buffer, true),
+      deadLettered: (callSid: string, reason: string, letter: WrittenDeadLetter) => this.counted(callSid, reason, letter),
+    };
+    if (this.journal instanceof Journal) return recoverOrphans({ ...host, journal: this.journal });
+    if (isRecoverableJournal(this.journal)) return this.journal.recover(host);
+    return Promise.resolve({ claimed: 0, flushed: 0, deadLettered: 0, deferred: 0, empty: 0 });
   }
 
   /** Emits an event; a listener that throws is logged, never breaks a flush. */

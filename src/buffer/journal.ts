@@ -5,6 +5,8 @@ import type { Logger } from '../logger.js';
 import { DEFAULTS, FSYNC_POLICIES, type FsyncPolicy } from '../defaults.js';
 import { ConfigError, JournalError } from '../errors.js';
 import { CallJournal, writeFully, type JournalHost } from './call-journal.js';
+import { countDeadLetters, writeDeadLetter, type DeadLetter, type WrittenDeadLetter } from './dead-letter.js';
+import type { JournalBackend, JournalHealth } from './journal-backend.js';
 import { freeJournalPath, headerLine, type CallHeader } from './journal-format.js';
 import { currentOwner, type Owner } from './owner.js';
 
@@ -41,14 +43,7 @@ const REPROBE_INTERVAL_MS = 1000;
 /** What a probe writes: a call's header and a few writes. */
 const PROBE_BYTES = 4096;
 
-/** Whether the journal takes writes now (`/readyz`, admission of new calls). */
-export interface JournalHealth {
-  readonly writable: boolean;
-  /** Why not, when not writable. */
-  readonly reason?: string;
-  /** Appends, file creations and syncs that failed since start (`live_call.buffer.journal_failures`). */
-  readonly failures: number;
-}
+export type { JournalHealth } from './journal-backend.js';
 
 /**
  * The write journal: one append-only file per call, named after the call
@@ -56,7 +51,7 @@ export interface JournalHealth {
  * journals each operation here before its enqueue returns; recovery
  * replays the files of processes that are gone.
  */
-export class Journal {
+export class Journal implements JournalBackend {
   readonly dir: string;
   readonly deadLetterDir: string;
   readonly fsync: FsyncPolicy;
@@ -217,6 +212,16 @@ export class Journal {
    */
   adopt(filePath: string): CallJournal {
     return new CallJournal(this.host, filePath, undefined);
+  }
+
+  /** Writes `<dead-letter dir>/<name>.json` once (see writeDeadLetter: a letter of that name already there is kept). */
+  writeDeadLetter(name: string, letter: DeadLetter): WrittenDeadLetter {
+    return writeDeadLetter(this.deadLetterDir, name, letter);
+  }
+
+  /** Dead-letter files in the journal's `dead-letter/` directory. */
+  countDeadLetters(): number {
+    return countDeadLetters(this.deadLetterDir);
   }
 
   /** Call files open now (live calls of this process). */

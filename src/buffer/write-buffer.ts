@@ -3,8 +3,7 @@ import { callSidSchema, sidSchema } from '../context/call-ids.js';
 import { ConfigError, InvalidWriteError, JournalError, TenantMismatchError, WriteBufferClosedError, WriteBufferFullError } from '../errors.js';
 import { DEFAULTS } from '../defaults.js';
 import { describeZodError } from '../zod-error.js';
-import type { CallJournal } from './call-journal.js';
-import type { Journal } from './journal.js';
+import type { CallJournalHandle, JournalBackend } from './journal-backend.js';
 import { idempotencyKey, type BufferedWrite, type CallHeader, type JournalContents, type TenantId } from './journal-format.js';
 import type { JsonValue, Row, WriteInput, WriteOperations } from './write-operation.js';
 
@@ -25,10 +24,12 @@ export interface WriteBufferOptions<TOps extends WriteOperations = WriteOperatio
   /** Most operations the call may buffer; past it enqueue throws {@link WriteBufferFullError}. Default 1000. */
   maxOperations?: number;
   /**
-   * Where each operation is journaled before enqueue returns. Default none:
-   * the writes live in memory only and a crash loses them.
+   * Where each operation is journaled: the local directory {@link Journal}
+   * (before enqueue returns) or the {@link JetStreamJournal} (published
+   * before enqueue returns, acknowledged later: see {@link EnqueuedWrite.durable}).
+   * Default none: the writes live in memory only and a crash loses them.
    */
-  journal?: Journal;
+  journal?: JournalBackend;
   /**
    * Called once, the first time the journal cannot take a write (disk full,
    * I/O error): from then on the call's writes are kept in memory only and
@@ -37,15 +38,36 @@ export interface WriteBufferOptions<TOps extends WriteOperations = WriteOperatio
   onJournalFailure?: (error: JournalError) => void;
 }
 
-/** A write as enqueue returns it: buffered, and whether it is in the journal too. */
-export interface EnqueuedWrite extends BufferedWrite {
+/** A buffered write, and whether the journal took it. */
+export interface JournaledWrite extends BufferedWrite {
   /**
-   * True when the write is in the journal (a crash of the process cannot
-   * lose it); false when the journal failed and it is in memory only (it
-   * lands at call end unless the process dies first), or there is no journal.
+   * True when the journal took the write: with the local journal it is
+   * durable when enqueue returns (a crash of the process cannot lose it);
+   * with an asynchronous journal (JetStream) it is published and
+   * {@link EnqueuedWrite.durable} says when it is acknowledged. False when
+   * the journal failed and the write is in memory only (it lands at call end
+   * unless the process dies first), or there is no journal.
    */
   readonly journaled: boolean;
 }
+
+/** A write as enqueue returns it: buffered, whether the journal took it, and when it is durable. */
+export interface EnqueuedWrite extends JournaledWrite {
+  /**
+   * Resolves `true` once this write and every earlier write of the call are
+   * durable (a crash of the process, or with JetStream of the whole host,
+   * cannot lose them): at once with the local journal when `journaled`;
+   * when JetStream acknowledges with the JetStream journal. Resolves `false`
+   * when that can no longer happen (no journal, the journal failed, or the
+   * acknowledgement did not come in time). Never rejects. Await it off the
+   * frame path before telling the caller "booked". Not enumerable: a
+   * spread or JSON copy of the write leaves it out.
+   */
+  readonly durable: Promise<boolean>;
+}
+
+const DURABLE = Promise.resolve(true);
+const NOT_DURABLE = Promise.resolve(false);
 
 const tenantIdSchema = z.union([z.string().min(1).max(200), z.number().finite()]);
 const bindingsSchema = z.record(z.string(), z.json());
@@ -61,11 +83,11 @@ export class WriteBuffer<TOps extends WriteOperations = WriteOperations> {
   readonly call: CallHeader;
   readonly operations: TOps;
   readonly maxOperations: number;
-  private journal: CallJournal | undefined;
-  private readonly journalRoot: Journal | undefined;
+  private journal: CallJournalHandle | undefined;
+  private readonly journalRoot: JournalBackend | undefined;
   private journalFailure: JournalError | undefined;
   private readonly onJournalFailure: ((error: JournalError) => void) | undefined;
-  private readonly buffered: EnqueuedWrite[] = [];
+  private readonly buffered: JournaledWrite[] = [];
   private isClosed = false;
 
   constructor(options: WriteBufferOptions<TOps>) {
@@ -95,10 +117,10 @@ export class WriteBuffer<TOps extends WriteOperations = WriteOperations> {
    * A closed buffer holding what a journal file (or, without `file`, a dead letter) says (recovery).
    * @internal
    */
-  static restore<TOps extends WriteOperations>(contents: JournalContents, file: CallJournal | undefined, operations: TOps): WriteBuffer<TOps> {
+  static restore<TOps extends WriteOperations>(contents: JournalContents, file: CallJournalHandle | undefined, operations: TOps): WriteBuffer<TOps> {
     const buffer = new WriteBuffer({ ...contents.header, operations, maxOperations: Math.max(1, contents.writes.length) });
     buffer.journal = file;
-    const restored: EnqueuedWrite[] = contents.writes.map((write) => Object.freeze({ ...write, journaled: true }));
+    const restored: JournaledWrite[] = contents.writes.map((write) => Object.freeze({ ...write, journaled: true }));
     buffer.buffered.push(...restored.sort((a, b) => a.seq - b.seq));
     buffer.isClosed = true;
     return buffer;
@@ -124,9 +146,12 @@ export class WriteBuffer<TOps extends WriteOperations = WriteOperations> {
     const row = this.rowOf(name, input);
     const seq = this.buffered.length + 1;
     const write: BufferedWrite = { seq, idempotencyKey: idempotencyKey(this.call.streamSid ?? callSid, seq), op: name, row };
-    const enqueued: EnqueuedWrite = Object.freeze({ ...write, journaled: this.journalWrite(write) });
-    this.buffered.push(enqueued);
-    return enqueued;
+    const ack = this.journalWrite(write);
+    const journaled: JournaledWrite = Object.freeze({ ...write, journaled: ack !== false });
+    this.buffered.push(journaled);
+    // Not enumerable: the write compares, spreads and serialises as before (`durable` is read by name).
+    const durable = ack === false ? NOT_DURABLE : (ack ?? DURABLE);
+    return Object.freeze(Object.defineProperty({ ...journaled }, 'durable', { value: durable, enumerable: false })) as EnqueuedWrite;
   }
 
   /** The row an operation writes for this input: validated, JSON only, the tenant bound. */
@@ -156,22 +181,39 @@ export class WriteBuffer<TOps extends WriteOperations = WriteOperations> {
     return Object.freeze(row);
   }
 
-  /** Appends to the journal unless it failed before (after a failed append the file may end torn: no more appends). */
-  private journalWrite(write: BufferedWrite): boolean {
+  /**
+   * Appends to the journal unless it failed before (after a failed append the
+   * file may end torn: no more appends). False: not journaled; a promise: its
+   * acknowledgement (an acknowledgement that fails counts as a journal
+   * failure); nothing: durable now.
+   */
+  private journalWrite(write: BufferedWrite): false | Promise<boolean> | undefined {
     if (!this.journal || this.journalFailure) return false;
     try {
-      this.journal.append(write);
-      return true;
+      const ack = this.journal.append(write);
+      if (!ack) return undefined;
+      const journal = this.journal;
+      return ack.then((durable) => {
+        if (!durable && this.journal === journal) {
+          this.failJournal(new JournalError(`write ${write.idempotencyKey} of call ${this.call.callSid} was not acknowledged by the journal`));
+        }
+        return durable;
+      });
     } catch (error) {
-      const failure = error instanceof JournalError ? error : new JournalError(String(error), { cause: error });
-      this.journalFailure = failure;
-      this.journalRoot?.reportAppendFailure(this.call.callSid, failure);
-      try {
-        this.onJournalFailure?.(failure);
-      } catch {
-        // The listener's own failure must not fail the write.
-      }
+      this.failJournal(error instanceof JournalError ? error : new JournalError(String(error), { cause: error }));
       return false;
+    }
+  }
+
+  /** The journal failed: later writes are kept in memory only; counted by the journal, told to the listener once. */
+  private failJournal(failure: JournalError): void {
+    if (this.journalFailure) return;
+    this.journalFailure = failure;
+    this.journalRoot?.reportAppendFailure(this.call.callSid, failure);
+    try {
+      this.onJournalFailure?.(failure);
+    } catch {
+      // The listener's own failure must not fail the write.
     }
   }
 
@@ -192,7 +234,7 @@ export class WriteBuffer<TOps extends WriteOperations = WriteOperations> {
   persist(): boolean {
     if (this.durable) return true;
     if (!this.journalRoot) return false;
-    let fresh: CallJournal | undefined;
+    let fresh: CallJournalHandle | undefined;
     try {
       fresh = this.journalRoot.openCall(this.call);
       for (const write of this.buffered) fresh.append(write);
@@ -223,7 +265,7 @@ export class WriteBuffer<TOps extends WriteOperations = WriteOperations> {
   }
 
   /** @internal The call's journal file, if journaled. */
-  get journalFile(): CallJournal | undefined {
+  get journalFile(): CallJournalHandle | undefined {
     return this.journal;
   }
 
@@ -237,7 +279,7 @@ export class WriteBuffer<TOps extends WriteOperations = WriteOperations> {
   }
 
   /** The buffered operations, in order. */
-  writes(): readonly EnqueuedWrite[] {
+  writes(): readonly JournaledWrite[] {
     return this.buffered.slice();
   }
 }

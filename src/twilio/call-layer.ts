@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Knex } from 'knex';
 import { Flusher, type FlusherOptions, type FlusherStats, type RecoveryReport } from '../buffer/flusher.js';
-import { Journal, type JournalHealth } from '../buffer/journal.js';
+import { Journal } from '../buffer/journal.js';
+import type { JournalBackend, JournalHealth } from '../buffer/journal-backend.js';
 import type { TenantId } from '../buffer/journal-format.js';
 import type { WriteOperations } from '../buffer/write-operation.js';
 import type { CallApp } from '../call-app.js';
@@ -22,11 +23,12 @@ export interface CallLayerOptions<TContext = unknown, TOps extends WriteOperatio
   /** The voice logic run for each call. */
   agent: Agent<TContext, TOps, TTenant>;
   /**
-   * Where live calls' writes are journaled: a directory (`JOURNAL_DIR`), or a
-   * {@link Journal} you made (for its fsync options). Either way the layer
-   * probes it at `start()` and closes it at `stop()`.
+   * Where live calls' writes are journaled: a directory (`JOURNAL_DIR`), a
+   * {@link Journal} you made (for its fsync options), or another backend
+   * (JetStreamJournal). The layer probes a local one at `start()` and closes
+   * any at `stop()`.
    */
-  journal: string | Journal;
+  journal: string | JournalBackend;
   /** Default: the layer's pino logger on stdout at info. */
   logger?: Logger;
   /** Media-stream limits; each default in DEFAULTS (see MediaStreamLimits). */
@@ -105,7 +107,7 @@ export interface CallLayer {
   /** The flusher (stats, events); its lifecycle is the layer's. */
   readonly flusher: Flusher;
   /** The journal (health); its lifecycle is the layer's. */
-  readonly journal: Journal;
+  readonly journal: JournalBackend;
   /**
    * Answers the voice webhook: 403 when the signature is wrong (with
    * `twilio.authToken`), a busy `<Reject>` when not admitting (counted), else
@@ -185,7 +187,7 @@ export function createCallLayer<TContext, TOps extends WriteOperations, TTenant 
     (starting ??= (async () => {
       if (state !== 'created') throw new ConfigError(`createCallLayer: start() after stop() (state ${state})`);
       state = 'starting';
-      journal.probe();
+      if (journal instanceof Journal) journal.probe();
       const recovery = await flusher.start();
       if (recovery.claimed > 0) logger.info({ recovery }, 'recovered journaled writes of earlier processes');
       if (!authToken) logger.warn('UNAUTHENTICATED: no twilio.authToken, so the webhook and the media upgrade are not signature-checked');
@@ -215,7 +217,7 @@ export function createCallLayer<TContext, TOps extends WriteOperations, TTenant 
       } finally {
         state = 'stopped';
         hub.closeAdmission('stopped');
-        journal.close();
+        await journal.close();
       }
     })());
 
@@ -259,8 +261,9 @@ function validate(options: CallLayerOptions<unknown, WriteOperations, TenantId>)
   if (typeof options.knex !== 'function' || typeof (options.knex as { client?: unknown }).client !== 'object') fail('knex must be a Knex instance');
   if (!options.app || typeof options.app !== 'object' || !options.app.writes) fail('app must be the result of defineCallApp()');
   if (!options.agent || typeof options.agent.startCall !== 'function') fail('agent must have a startCall(call) method');
-  if (!(options.journal instanceof Journal) && (typeof options.journal !== 'string' || options.journal === '')) {
-    fail(`journal must be a directory path or a Journal (received ${JSON.stringify(options.journal)})`);
+  const backend = options.journal as Partial<JournalBackend> | string | undefined;
+  if (typeof backend === 'string' ? backend === '' : typeof backend?.openCall !== 'function' || typeof backend.health !== 'function') {
+    fail(`journal must be a directory path or a journal backend (a Journal) (received ${JSON.stringify(options.journal)})`);
   }
   if (options.streamSecret !== undefined && (typeof options.streamSecret !== 'string' || options.streamSecret.length < 16)) {
     fail('streamSecret, when given, must be a string of at least 16 characters');

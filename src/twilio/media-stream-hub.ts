@@ -3,7 +3,7 @@ import { DEFAULTS } from '../defaults.js';
 import { metrics, type Counter } from '@opentelemetry/api';
 import type { Knex } from 'knex';
 import type { Flusher } from '../buffer/flusher.js';
-import type { Journal } from '../buffer/journal.js';
+import type { JournalBackend } from '../buffer/journal-backend.js';
 import { INSTRUMENTATION_NAME } from '../guard/attributes.js';
 import type { Logger } from '../logger.js';
 import type { CallApp } from '../call-app.js';
@@ -67,7 +67,7 @@ export interface MediaStreamHubOptions {
   app: CallApp;
   agent: Agent;
   flusher: Flusher;
-  journal: Journal | undefined;
+  journal: JournalBackend | undefined;
   logger: Logger;
   streamSecret: string | undefined;
   limits: MediaStreamLimits;
@@ -113,7 +113,7 @@ export class MediaStreamHub extends EventEmitter<MediaStreamEvents> {
   readonly agent: Agent;
   readonly strictLoad: boolean;
   readonly flusher: Flusher;
-  readonly journal: Journal | undefined;
+  readonly journal: JournalBackend | undefined;
   readonly logger: Logger;
   readonly streamSecret: string | undefined;
   readonly limits: MediaStreamLimits;

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Knex } from 'knex';
 import type { WebSocket } from 'ws';
 import type { Flusher } from '../buffer/flusher.js';
-import type { Journal } from '../buffer/journal.js';
+import type { JournalBackend } from '../buffer/journal-backend.js';
 import type { Logger } from '../logger.js';
 import type { TenantId } from '../buffer/journal-format.js';
 import type { WriteOperations } from '../buffer/write-operation.js';
@@ -28,7 +28,7 @@ export interface MediaStreamOptions<TContext = unknown, TOps extends WriteOperat
   /** Lands each call's writes at its end (retries, dead letters, recovery). */
   flusher: Flusher;
   /** Where writes are journaled while the call is live. Default none (a crash loses them). */
-  journal?: Journal;
+  journal?: JournalBackend;
   logger: Logger;
   /** CALL_STREAM_SECRET: when set, `start` must carry a valid token for its call and business. */
   streamSecret?: string | undefined;

@@ -1,4 +1,4 @@
-import type { Journal, JournalError, TenantId } from '../../src/index.js';
+import type { JournalBackend, JournalError, TenantId } from '../../src/index.js';
 import { WriteBuffer } from '../../src/buffer/write-buffer.js';
 import { receptionistWrites, type FinalCallStatus, type LeadFields, type ReceptionistWrites } from '../../reference/operations.js';
 
@@ -9,7 +9,7 @@ export interface ReceptionistBufferOptions {
   leadId?: number | null;
   direction?: 'inbound' | 'outbound';
   maxOperations?: number;
-  journal?: Journal;
+  journal?: JournalBackend;
   onJournalFailure?: (error: JournalError) => void;
 }
 

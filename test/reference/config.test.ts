@@ -99,6 +99,20 @@ describe('loadConfig', () => {
     expect(error.message).toBe('Invalid configuration: CALL_STREAM_SECRET must be at least 16 characters (received a value of 12 characters)');
   });
 
+  it('JOURNAL_URL picks the JetStream journal: replicas 1 in development, 3 in production, or JOURNAL_REPLICAS', () => {
+    const url = 'nats://10.0.0.1:4222,nats://10.0.0.2:4222';
+    expect(loadConfig({}).journal).toBeUndefined();
+    expect(loadConfig({ JOURNAL_URL: url }).journal).toEqual({ url, replicas: 1 });
+    expect(loadConfig({ JOURNAL_URL: url, NODE_ENV: 'production' }).journal).toEqual({ url, replicas: 3 });
+    expect(loadConfig({ JOURNAL_URL: url, NODE_ENV: 'production', JOURNAL_REPLICAS: '5' }).journal).toEqual({ url, replicas: 5 });
+  });
+
+  it('rejects a JOURNAL_URL that is not nats://, its credentials masked', () => {
+    const error = configError({ JOURNAL_URL: 'redis://app:hunter2@cache:6379' });
+    expect(error.message).toBe('Invalid configuration: JOURNAL_URL must be nats://host:port (several comma-separated) (received "redis://***@cache:6379")');
+    expect(configError({ JOURNAL_URL: 'nats://h:4222', JOURNAL_REPLICAS: '2' }).message).toContain('JOURNAL_REPLICAS must be 1, 3 or 5');
+  });
+
   it('reports every invalid variable at once', () => {
     const error = configError({ PORT: 'x', LIVE_CALL_GUARD: 'y' });
     expect(error.message).toContain('PORT');

@@ -1,0 +1,156 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+const BINARY = process.env.NATS_SERVER_BIN ?? '/usr/sbin/nats-server';
+const CANDIDATES = [BINARY, '/usr/bin/nats-server', '/usr/local/bin/nats-server'];
+
+/** The nats-server binary, or an error saying what to install. */
+export function natsServerBinary(): string {
+  const found = CANDIDATES.find((candidate) => fs.existsSync(candidate));
+  if (!found) throw new Error('these tests need nats-server: install nats-server (Debian package nats-server), or set NATS_SERVER_BIN');
+  return found;
+}
+
+/** A free loopback TCP port (listened on and released). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** One nats-server process with JetStream, on loopback ports, its store in a temporary directory. */
+export class NatsNode {
+  readonly name: string;
+  readonly port: number;
+  readonly monitorPort: number;
+  readonly storeDir: string;
+  private readonly args: string[];
+  private child: ChildProcess | undefined;
+  private log = '';
+
+  constructor(options: { name: string; port: number; monitorPort: number; storeDir: string; cluster?: { name: string; port: number; routes: number[] } }) {
+    this.name = options.name;
+    this.port = options.port;
+    this.monitorPort = options.monitorPort;
+    this.storeDir = options.storeDir;
+    this.args = ['-a', '127.0.0.1', '-p', String(options.port), '-m', String(options.monitorPort), '-js', '-sd', options.storeDir, '-n', options.name];
+    if (options.cluster) {
+      const routes = options.cluster.routes.map((port) => `nats://127.0.0.1:${port}`).join(',');
+      this.args.push('--cluster_name', options.cluster.name, '--cluster', `nats://127.0.0.1:${options.cluster.port}`, '--routes', routes);
+    }
+  }
+
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Starts the process and waits until it takes client connections. */
+  async start(): Promise<void> {
+    const child = spawn(natsServerBinary(), this.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    child.stdout!.on('data', (chunk: Buffer) => (this.log += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (this.log += chunk.toString()));
+    const ready = new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (this.log.includes('Server is ready')) resolve();
+        else if (!this.running) reject(new Error(`nats-server ${this.name} exited:\n${this.log}`));
+        else setTimeout(check, 20);
+      };
+      check();
+    });
+    await ready;
+  }
+
+  /** Kills the process (SIGKILL by default) and waits for it to exit. */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const child = this.child;
+    if (!child || !this.running) return;
+    const exited = once(child, 'exit');
+    child.kill(signal);
+    await exited;
+  }
+
+  /** The JetStream meta leader's name as this node sees it (from its monitor port). */
+  async metaLeader(): Promise<string | undefined> {
+    try {
+      const response = await fetch(`http://127.0.0.1:${this.monitorPort}/jsz`);
+      const body = (await response.json()) as { meta_cluster?: { leader?: string } };
+      return body.meta_cluster?.leader || undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  output(): string {
+    return this.log;
+  }
+}
+
+/** A temporary store directory, removed by the returned function. */
+export function tempStore(prefix: string): { dir: string; remove: () => void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** One standalone JetStream server on free loopback ports. */
+export async function startNatsServer(name = 'solo'): Promise<{ node: NatsNode; stop: () => Promise<void> }> {
+  const store = tempStore('lcg-nats-');
+  const node = new NatsNode({ name, port: await freePort(), monitorPort: await freePort(), storeDir: store.dir });
+  await node.start();
+  return {
+    node,
+    stop: async () => {
+      await node.kill('SIGTERM');
+      store.remove();
+    },
+  };
+}
+
+/** A 3-node JetStream cluster on free loopback ports; resolves once a meta leader is elected. */
+export async function startNatsCluster(name = 'lcg'): Promise<{ nodes: NatsNode[]; url: string; stop: () => Promise<void> }> {
+  const store = tempStore('lcg-nats-cluster-');
+  const routePorts = [await freePort(), await freePort(), await freePort()];
+  const nodes: NatsNode[] = [];
+  for (let i = 0; i < 3; i++) {
+    nodes.push(
+      new NatsNode({
+        name: `${name}-n${i + 1}`,
+        port: await freePort(),
+        monitorPort: await freePort(),
+        storeDir: path.join(store.dir, `n${i + 1}`),
+        cluster: { name, port: routePorts[i]!, routes: routePorts.filter((_, j) => j !== i) },
+      }),
+    );
+  }
+  await Promise.all(nodes.map((node) => node.start()));
+  await waitFor(async () => (await nodes[0]!.metaLeader()) !== undefined, 30_000, 'a JetStream meta leader');
+  return {
+    nodes,
+    url: nodes.map((node) => node.url).join(','),
+    stop: async () => {
+      await Promise.all(nodes.map((node) => node.kill('SIGTERM')));
+      store.remove();
+    },
+  };
+}
+
+/** Polls `condition` (every 50 ms) until true, or fails naming what it waited for. */
+export async function waitFor(condition: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
