@@ -235,7 +235,7 @@ describe('createCallLayer: one lifecycle, admission at three doors, the one righ
       expect(() => createCallLayer({ ...base, twilio: { authToken: '', publicUrl: 'https://voice.example' } })).toThrow(/authToken/);
       expect(() => createCallLayer({ ...base, twilio: { publicUrl: 'voice.example' } })).toThrow(/publicUrl must be an http\(s\):\/\/ origin/);
       expect(() => createCallLayer({ ...base, streamSecret: 'short' })).toThrow(/streamSecret/);
-      expect(() => createCallLayer({ ...base, journal: '' })).toThrow(/journal must be a directory path or a Journal/);
+      expect(() => createCallLayer({ ...base, journal: '' })).toThrow(/journal must be a directory path or a journal backend/);
       expect(() => createCallLayer({ ...base, agent: {} as never })).toThrow(/agent must have a startCall/);
       expect(() => createCallLayer({ ...base, knex: {} as never })).toThrow(/knex must be a Knex instance/);
       expect(() => createCallLayer({ ...base, mediaPath: 'media' })).toThrow(/mediaPath/);
