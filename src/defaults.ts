@@ -61,4 +61,17 @@ export const DEFAULTS = {
    * statement times. 10 takes a burst of 200 starts within ~100 ms.
    */
   dbPoolSize: 10,
+  /**
+   * `check`: the longest input line kept (`--max-line-bytes`); a longer one
+   * (a zero-filled tail with no newline) is skipped and reported, never joined.
+   */
+  checkMaxLineBytes: 64 * 1024 * 1024,
+  /**
+   * `check`: a file whose first line is not a whole JSON value is also held
+   * (up to this many bytes) to be parsed as one document; past this, or once
+   * two later lines are traces on their own, it is read as JSON lines only.
+   */
+  checkMaxDocumentBytes: 64 * 1024 * 1024,
+  /** `check`: the deepest nesting of objects and arrays read; a deeper line or document is skipped and reported. */
+  checkMaxJsonDepth: 256,
 } as const;

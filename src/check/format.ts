@@ -1,4 +1,5 @@
 import type { CheckResult } from './check-traces.js';
+import { printable } from './printable.js';
 
 /** What a gate that read nothing, or too little, must not call a pass. */
 export interface CheckGateOptions {
@@ -83,7 +84,12 @@ export function formatJson(result: CheckResult, options: CheckGateOptions = {}):
   )}\n`;
 }
 
-/** The text report (`--format text`): made to be read in a CI log. */
+/**
+ * The text report (`--format text`): made to be read in a CI log. Every
+ * string that came from the input is made printable first: no control or
+ * bidi character from a trace reaches the terminal, and no line of the
+ * report starts with text from a trace.
+ */
 export function formatText(result: CheckResult, options: CheckGateOptions = {}): string {
   const verdict = checkVerdict(result, options);
   const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
@@ -104,19 +110,19 @@ export function formatText(result: CheckResult, options: CheckGateOptions = {}):
   result.violations.forEach((violation, index) => {
     out.push('');
     out.push(
-      `  ${index + 1}. call ${violation.callSid ?? '(unknown)'} · trace ${violation.traceId}` +
+      `  ${index + 1}. call ${violation.callSid === undefined ? '(unknown)' : printable(violation.callSid)} · trace ${violation.traceId}` +
         (violation.spanId ? ` · span ${violation.spanId}` : '') +
-        ` (${violation.source.file}:${violation.source.line})`,
+        ` (${printable(violation.source.file)}:${violation.source.line})`,
     );
-    out.push(`     ${violation.spanName}${violation.blocked ? ' [blocked]' : ''}`);
-    if (violation.query) out.push(`     query: ${violation.query.replace(/\s+/g, ' ').trim()}`);
-    for (const frame of violation.stack?.split('\n') ?? []) out.push(`     ${frame.trim()}`);
+    out.push(`     ${printable(violation.spanName)}${violation.blocked ? ' [blocked]' : ''}`);
+    if (violation.query) out.push(`     query: ${printable(violation.query.replace(/[ \t\r\n]+/g, ' ').trim())}`);
+    for (const frame of violation.stack?.split('\n') ?? []) out.push(`     ${printable(frame.trim())}`);
   });
   if (result.skippedCount > 0) {
     out.push('');
     out.push(`skipped ${result.skippedCount} unreadable ${result.skippedCount === 1 ? 'part' : 'parts'} of the input:`);
     for (const entry of result.skipped) {
-      out.push(`  ${entry.file}:${entry.line}${entry.column === undefined ? '' : `:${entry.column}`}: ${entry.reason}`);
+      out.push(`  ${printable(entry.file)}:${entry.line}${entry.column === undefined ? '' : `:${entry.column}`}: ${printable(entry.reason)}`);
     }
     if (result.skippedCount > result.skipped.length) out.push(`  … and ${result.skippedCount - result.skipped.length} more`);
   }

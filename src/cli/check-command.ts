@@ -24,6 +24,7 @@ export async function checkCommand(args: string[], io: CliIo, stdin: NodeJS.Read
         'allow-no-calls': { type: 'boolean', default: false },
         'expect-calls': { type: 'string' },
         html: { type: 'string' },
+        'max-line-bytes': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -45,6 +46,11 @@ export async function checkCommand(args: string[], io: CliIo, stdin: NodeJS.Read
     io.stderr.write(`live-call-guard check: --expect-calls must be a positive integer (received ${JSON.stringify(values['expect-calls'])})\n`);
     return 2;
   }
+  const maxLineBytes = values['max-line-bytes'] === undefined ? undefined : Number(values['max-line-bytes']);
+  if (maxLineBytes !== undefined && (!Number.isSafeInteger(maxLineBytes) || maxLineBytes < 1)) {
+    io.stderr.write(`live-call-guard check: --max-line-bytes must be a positive integer (received ${JSON.stringify(values['max-line-bytes'])})\n`);
+    return 2;
+  }
   if (positionals.length === 0) {
     io.stderr.write(`live-call-guard check: no FILE given\n\n${CHECK_USAGE}`);
     return 2;
@@ -63,14 +69,15 @@ export async function checkCommand(args: string[], io: CliIo, stdin: NodeJS.Read
       await pipeline(stdin, fs.createWriteStream(saved));
       inputs = positionals.map((input) => (input === '-' ? saved : input));
     }
-    const result = await checkTraces(inputs, { stdin });
+    const readOptions = { stdin, ...(maxLineBytes === undefined ? {} : { maxLineBytes }) };
+    const result = await checkTraces(inputs, readOptions);
     if (spool) renameSource(result, path.join(spool, 'stdin'), '<stdin>');
     const gate = { allowNoCalls: values['allow-no-calls'], ...(expectCalls === undefined ? {} : { expectCalls }) };
     const verdict = checkVerdict(result, gate);
     io.stdout.write(values.format === 'json' ? formatJson(result, gate) : formatText(result, gate));
     if (html !== undefined) {
       try {
-        const stats = await writeHtmlReport(html, inputs, result, verdict, { inputNames: positionals });
+        const stats = await writeHtmlReport(html, inputs, result, verdict, { inputNames: positionals }, readOptions);
         io.stderr.write(
           `live-call-guard check: HTML report written to ${html} (${Math.ceil(stats.bytes / 1024)} KB; ${stats.callsDrawn} calls drawn, ${stats.callsListed} listed${stats.callsNotListed > 0 ? `, ${stats.callsNotListed} more counted` : ''})\n`,
         );

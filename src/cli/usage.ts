@@ -13,7 +13,7 @@ Options:
 `;
 
 export const CHECK_USAGE = `Usage: live-call-guard check FILE... [--format text|json] [--allow-no-calls] [--expect-calls N]
-                            [--html REPORT.html]
+                            [--html REPORT.html] [--max-line-bytes N]
 
 Fails (exit 1) when exported traces show a database query during a live call.
 FILE: OTLP JSON lines (Collector file exporter, LIVE_CALL_TRACE_FILE), one
@@ -24,6 +24,10 @@ be read, held no span, held no live call (unless --allow-no-calls), or held
 fewer live calls than --expect-calls N.
 --html REPORT.html also writes one self-contained page (no network): each
 call's phases and database statements on a time axis, violations first.
+Hostile input is bounded: a line over --max-line-bytes (default 64 MiB; a
+zero-filled tail with no newline) or nested deeper than 256 levels is skipped
+and listed, and the lines after it are read. Text output shows control and
+bidi characters from traces as escapes (\x1b, \u202e).
 `;
 
 export const COMMAND_USAGE = { check: CHECK_USAGE } as const;
