@@ -3,6 +3,7 @@ import { DEFAULTS } from '../defaults.js';
 import { boundedLines } from './bounded-lines.js';
 import { describeJsonFailure, jsonFailure, lineAndColumn, nestsDeeperThan } from './json-position.js';
 import type { SkippedInput, SourcePosition, SpanRecord } from './span-record.js';
+import type { HostPattern } from '../guard/io-allowlist.js';
 import { TraceChecker, type LiveCall, type TraceViolation } from './trace-checker.js';
 import { KNOWN_FORMATS, spansOfValue } from './trace-formats.js';
 
@@ -15,6 +16,8 @@ export interface CheckTracesOptions {
   maxDocumentBytes?: number;
   /** The deepest nesting read; a deeper line is skipped and reported. Default `DEFAULTS.checkMaxJsonDepth` (256). */
   maxJsonDepth?: number;
+  /** Hosts whose I/O is allowed during a live call (`--allow-host`), as the runtime's `allowHosts`. Default none. */
+  allowHosts?: readonly HostPattern[];
 }
 
 export interface CheckResult {
@@ -49,7 +52,7 @@ const READ_CHUNK_BYTES = 1 << 20;
  * skipped and listed (a cut file with where it was cut).
  */
 export async function checkTraces(inputs: string[], options: CheckTracesOptions = {}): Promise<CheckResult> {
-  const checker = new TraceChecker();
+  const checker = new TraceChecker({ allowHosts: options.allowHosts ?? [] });
   const skipped: SkippedInput[] = [];
   let skippedCount = 0;
   const skip = (entry: SkippedInput): void => {

@@ -44,7 +44,7 @@ export function checkExitCode(result: CheckResult, options: CheckGateOptions = {
 
 /**
  * The JSON report (`--format json`), version 1. Stable: fields are only ever added.
- * `{ version, ok, problems, violations: [{ traceId, callSid, spanId, spanName, query, stack, blocked, file, line }],
+ * `{ version, ok, problems, violations: [{ kind, traceId, callSid, spanId, spanName, query, stack, blocked, file, line }],
  *    skipped: [{ file, line, column?, byteOffset?, reason }], skippedCount,
  *    stats: { files, lines, spans, duplicates, traces, calls, judgedWithoutWholeTrace (always 0) } }`
  */
@@ -56,6 +56,7 @@ export function formatJson(result: CheckResult, options: CheckGateOptions = {}):
       ok: verdict.code === 0,
       problems: verdict.problems,
       violations: result.violations.map(({ source, ...violation }) => ({
+        kind: violation.kind,
         traceId: violation.traceId,
         callSid: violation.callSid ?? null,
         spanId: violation.spanId ?? null,
@@ -101,11 +102,17 @@ export function formatText(result: CheckResult, options: CheckGateOptions = {}):
   const out: string[] = [];
   const n = result.violations.length;
   if (n > 0) {
-    out.push(`live-call-guard check: FAIL — ${n} database ${n === 1 ? 'query' : 'queries'} during live calls (${counts})`);
+    const byKind = new Map<string, number>();
+    for (const violation of result.violations) byKind.set(violation.kind, (byKind.get(violation.kind) ?? 0) + 1);
+    const what =
+      byKind.size === 1 && byKind.has('db')
+        ? `${n} database ${n === 1 ? 'query' : 'queries'}`
+        : `${n} outbound I/O ${n === 1 ? 'request' : 'requests'} (${[...byKind].map(([kind, count]) => `${kind} ${count}`).join(', ')})`;
+    out.push(`live-call-guard check: FAIL — ${what} during live calls (${counts})`);
   } else if (verdict.code === 2) {
     out.push(`live-call-guard check: INCOMPLETE — ${verdict.problems.join('; ')} (${counts})`);
   } else {
-    out.push(`live-call-guard check: OK — no database query during a live call (${counts})`);
+    out.push(`live-call-guard check: OK — no database query or other outbound I/O during a live call (${counts})`);
   }
   result.violations.forEach((violation, index) => {
     out.push('');
@@ -114,8 +121,8 @@ export function formatText(result: CheckResult, options: CheckGateOptions = {}):
         (violation.spanId ? ` · span ${violation.spanId}` : '') +
         ` (${printable(violation.source.file)}:${violation.source.line})`,
     );
-    out.push(`     ${printable(violation.spanName)}${violation.blocked ? ' [blocked]' : ''}`);
-    if (violation.query) out.push(`     query: ${printable(violation.query.replace(/[ \t\r\n]+/g, ' ').trim())}`);
+    out.push(`     ${violation.kind}: ${printable(violation.spanName)}${violation.blocked ? ' [blocked]' : ''}`);
+    if (violation.query) out.push(`     ${violation.kind === 'db' ? 'query' : 'request'}: ${printable(violation.query.replace(/[ \t\r\n]+/g, ' ').trim())}`);
     for (const frame of violation.stack?.split('\n') ?? []) out.push(`     ${printable(frame.trim())}`);
   });
   if (result.skippedCount > 0) {

@@ -40,17 +40,30 @@ export const Attributes = {
   DB_TIME_MS: 'call.db.time_ms',
   CODE_STACKTRACE: 'code.stacktrace',
   DB_QUERY_TEXT: 'db.query.text',
+  /** On an I/O violation event and on metrics: db, http, redis, messaging, rpc. */
+  IO_KIND: 'live_call.io.kind',
+  /** On an I/O violation event: what was sent (`GET https://…`, the Redis command, the statement). */
+  IO_TARGET: 'live_call.io.target',
+  /** On the call's spans: the call sid, as the GenAI conventions name a conversation. */
+  CONVERSATION_ID: 'gen_ai.conversation.id',
 } as const;
 
 export const Events = {
   DB_VIOLATION: 'live_call.db_violation',
   DB_ALLOWED: 'live_call.db_allowed',
+  /** On in_live_call: outbound I/O other than a database statement (HTTP, Redis, messaging, RPC). */
+  IO_VIOLATION: 'live_call.io_violation',
   /** On call.flush: a write conflicted (attributes: the operation and the idempotency key). */
   WRITE_CONFLICT: 'live_call.write_conflict',
 } as const;
 
 export const Metrics = {
+  /** Counter {mode}: database statements during a live call. */
   VIOLATIONS: 'live_call.db.violations',
+  /** Counter {live_call.io.kind, mode}: outbound I/O of any kind during a live call (database included). */
+  IO_VIOLATIONS: 'live_call.io.violations',
+  /** Counter {live_call.io.kind}: allowed I/O during a live call (allowlisted hosts, the escape hatch). */
+  IO_ALLOWED: 'live_call.io.allowed',
 } as const;
 
 /** Tracer and meter name of this library. */
