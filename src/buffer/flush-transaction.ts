@@ -66,7 +66,7 @@ export async function flush(knex: Knex, buffer: WriteBuffer, options: FlushOptio
   const { call } = buffer;
   const plan = planFlush(buffer.writes(), buffer.operations);
   const timeoutMs = options.statementTimeoutMs ?? DEFAULTS.flushStatementTimeoutMs;
-  const attributes = { [Attributes.CALL_SID]: call.callSid, [Attributes.TENANT_ID]: String(call.tenantId), [Attributes.CALL_WRITES]: buffer.size };
+  const attributes = { [Attributes.CALL_SID]: call.callSid, [Attributes.CONVERSATION_ID]: call.callSid, [Attributes.TENANT_ID]: String(call.tenantId), [Attributes.CALL_WRITES]: buffer.size };
   const result = await tracer.startActiveSpan(SpanNames.FLUSH, { attributes }, async (span) => {
     try {
       if (plan.length === 0) return { callSid: call.callSid, writes: 0, statements: [], conflicts: [] };

@@ -18,6 +18,10 @@ export interface CheckTracesOptions {
   maxJsonDepth?: number;
   /** Hosts whose I/O is allowed during a live call (`--allow-host`), as the runtime's `allowHosts`. Default none. */
   allowHosts?: readonly HostPattern[];
+  /** Span names that also mark a live window (`--window-span`), e.g. `conversation`, `turn`, `agent_session`. Default none. */
+  windowSpans?: readonly string[];
+  /** Attributes whose spans also mark a live window (`--window-attribute KEY[=VALUE]`). Default none. */
+  windowAttributes?: ReadonlyArray<{ key: string; value?: string }>;
 }
 
 export interface CheckResult {
@@ -52,7 +56,11 @@ const READ_CHUNK_BYTES = 1 << 20;
  * skipped and listed (a cut file with where it was cut).
  */
 export async function checkTraces(inputs: string[], options: CheckTracesOptions = {}): Promise<CheckResult> {
-  const checker = new TraceChecker({ allowHosts: options.allowHosts ?? [] });
+  const checker = new TraceChecker({
+    allowHosts: options.allowHosts ?? [],
+    windowSpans: options.windowSpans ?? [],
+    windowAttributes: options.windowAttributes ?? [],
+  });
   const skipped: SkippedInput[] = [];
   let skippedCount = 0;
   const skip = (entry: SkippedInput): void => {

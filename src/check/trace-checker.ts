@@ -97,14 +97,40 @@ interface TraceState {
 export interface TraceCheckerOptions {
   /** Hosts whose I/O is allowed during a live call, as the runtime's `allowHosts` (`--allow-host`). Default none. */
   allowHosts?: readonly HostPattern[];
+  /**
+   * Span names that also mark a live window (`--window-span`): another
+   * stack's call or turn span, e.g. Pipecat's `conversation` / `turn`,
+   * LiveKit's `agent_session`. Default none (only `in_live_call`).
+   */
+  windowSpans?: readonly string[];
+  /** Spans carrying this attribute (any value, or `value` as text) also mark a live window (`--window-attribute`). Default none. */
+  windowAttributes?: ReadonlyArray<{ key: string; value?: string }>;
 }
+
+/** The attributes a foreign window span names its conversation by, first found wins. */
+const WINDOW_ID_ATTRIBUTES = ['call.sid', 'gen_ai.conversation.id', 'conversation.id', 'session.id', 'lk.room_name'];
 
 export class TraceChecker {
   private readonly traces = new Map<string, TraceState>();
   private readonly allowlist: IoAllowlist;
 
+  private readonly windowSpans: ReadonlySet<string>;
+  private readonly windowAttributes: ReadonlyArray<{ key: string; value?: string }>;
+
   constructor(options: TraceCheckerOptions = {}) {
     this.allowlist = new IoAllowlist(options.allowHosts ?? [], 'allowHosts');
+    this.windowSpans = new Set(options.windowSpans ?? []);
+    this.windowAttributes = options.windowAttributes ?? [];
+  }
+
+  /** `in_live_call` (or `live_call=true`), or a window span the options name. */
+  private isWindow(span: SpanRecord): boolean {
+    if (isLiveCallSpan(span)) return true;
+    if (this.windowSpans.has(span.name)) return true;
+    return this.windowAttributes.some(({ key, value }) => {
+      const found = span.attributes[key];
+      return found !== undefined && (value === undefined || String(found) === value);
+    });
   }
 
   private readonly calls: LiveCallInfo[] = [];
@@ -123,7 +149,7 @@ export class TraceChecker {
     }
     this.spanCount += 1;
 
-    const live = isLiveCallSpan(span);
+    const live = this.isWindow(span);
     const kind = live ? undefined : ioKindOf(span);
     if (kind !== undefined && !isConnectionSpan(span) && !isExempt(span) && this.allowlist.match(span.attributes) === undefined) {
       const stamp = span.attributes[A.LIVE_CALL_ID];
@@ -138,7 +164,7 @@ export class TraceChecker {
 
     let state: number;
     if (live) {
-      const callSid = span.attributes[A.CALL_SID];
+      const callSid = WINDOW_ID_ATTRIBUTES.map((key) => span.attributes[key]).find((value) => typeof value === 'string' && value !== '');
       state = this.calls.push({ traceId: span.traceId, callSid: typeof callSid === 'string' ? callSid : undefined, spanName: span.name, source: span.source }) - 1;
       this.keepEvents(trace, span, state);
     } else if (span.parentSpanId === undefined) {

@@ -1,12 +1,15 @@
 import fs from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { checkTraces, type CheckResult } from '../check/check-traces.js';
 import { checkVerdict, formatJson, formatText } from '../check/format.js';
+import { formatSarif } from '../check/sarif.js';
+import { IoAllowlist } from '../guard/io-allowlist.js';
 import { writeHtmlReport } from '../check/write-html-report.js';
+import { packageVersion } from './version.js';
 import type { CliIo } from './io.js';
 import { CHECK_USAGE } from './usage.js';
 
@@ -25,6 +28,11 @@ export async function checkCommand(args: string[], io: CliIo, stdin: NodeJS.Read
         'expect-calls': { type: 'string' },
         html: { type: 'string' },
         'max-line-bytes': { type: 'string' },
+        sarif: { type: 'string' },
+        'window-span': { type: 'string', multiple: true },
+        'window-attribute': { type: 'string', multiple: true },
+        'allow-host': { type: 'string', multiple: true },
+        'source-root': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -51,6 +59,27 @@ export async function checkCommand(args: string[], io: CliIo, stdin: NodeJS.Read
     io.stderr.write(`live-call-guard check: --max-line-bytes must be a positive integer (received ${JSON.stringify(values['max-line-bytes'])})\n`);
     return 2;
   }
+  const windowSpans = values['window-span'] ?? [];
+  const windowAttributes = (values['window-attribute'] ?? []).map((entry) => {
+    const at = entry.indexOf('=');
+    return at === -1 ? { key: entry } : { key: entry.slice(0, at), value: entry.slice(at + 1) };
+  });
+  const allowHosts = values['allow-host'] ?? [];
+  const empty = [...windowSpans, ...windowAttributes.map((a) => a.key)].find((name) => name.trim() === '');
+  if (empty !== undefined) {
+    io.stderr.write('live-call-guard check: --window-span and --window-attribute need a name\n');
+    return 2;
+  }
+  try {
+    new IoAllowlist(allowHosts, '--allow-host');
+  } catch (error) {
+    io.stderr.write(`live-call-guard check: ${(error as Error).message}\n`);
+    return 2;
+  }
+  if (values.sarif === '') {
+    io.stderr.write('live-call-guard check: --sarif needs a file name\n');
+    return 2;
+  }
   if (positionals.length === 0) {
     io.stderr.write(`live-call-guard check: no FILE given\n\n${CHECK_USAGE}`);
     return 2;
@@ -70,11 +99,20 @@ export async function checkCommand(args: string[], io: CliIo, stdin: NodeJS.Read
       inputs = positionals.map((input) => (input === '-' ? saved : input));
     }
     const readOptions = { stdin, ...(maxLineBytes === undefined ? {} : { maxLineBytes }) };
-    const result = await checkTraces(inputs, readOptions);
+    const judged = { ...readOptions, windowSpans, windowAttributes, allowHosts };
+    const result = await checkTraces(inputs, judged);
     if (spool) renameSource(result, path.join(spool, 'stdin'), '<stdin>');
     const gate = { allowNoCalls: values['allow-no-calls'], ...(expectCalls === undefined ? {} : { expectCalls }) };
     const verdict = checkVerdict(result, gate);
     io.stdout.write(values.format === 'json' ? formatJson(result, gate) : formatText(result, gate));
+    if (values.sarif !== undefined) {
+      try {
+        await writeFile(values.sarif, formatSarif(result, { sourceRoot: values['source-root'] ?? process.cwd(), toolVersion: packageVersion() }));
+      } catch (error) {
+        io.stderr.write(`live-call-guard check: cannot write the SARIF file ${values.sarif}: ${(error as Error).message}\n`);
+        return verdict.code === 1 ? 1 : 2;
+      }
+    }
     if (html !== undefined) {
       try {
         const stats = await writeHtmlReport(html, inputs, result, verdict, { inputNames: positionals }, readOptions);

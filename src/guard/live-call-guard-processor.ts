@@ -7,6 +7,7 @@ import { phaseOf } from './call-db-report.js';
 import { getCallScope, type CallPhase, type StatementRecorder } from './call-scope.js';
 import { callSiteOf, captureCallSite } from './call-site.js';
 import { IoAllowlist, type HostPattern } from './io-allowlist.js';
+import { ioDurationHistogram } from './io-time.js';
 import { ioDescriptionOf, ioKindOf, isConnectionSpan, queryTextOf, type IoKind } from './io-span.js';
 import type { LiveCall } from './live-call.js';
 import type { Logger } from '../logger.js';
@@ -59,6 +60,9 @@ const BLOCKABLE_SCOPES: ReadonlySet<string> = new Set([
 /** What onStart learned about a database span, for onEnd. */
 interface Tracked {
   kind: IoKind;
+  /** The live call it ran under, and whether it was allowed (its time is not charged to the budget). */
+  live?: LiveCall;
+  allowed?: boolean;
   report: StatementRecorder | undefined;
   phase: CallPhase;
   isStatement: boolean;
@@ -123,11 +127,14 @@ export class LiveCallGuardProcessor implements SpanProcessor {
     const { live, report, allowance, connectionSetup, callSite, statementText } = scope;
     const tracked: Tracked = { kind, report, phase: phaseOf(scope), isStatement: !isConnectionSpan(span as unknown as ReadableSpan) };
     this.tracked.set(span, tracked);
-    if (!live || this.mode === 'off') return;
+    if (!live) return;
+    tracked.live = live;
+    if (this.mode === 'off') return;
 
-    span.setAttribute(Attributes.LIVE_CALL_ID, live.callSid);
+    span.setAttributes({ [Attributes.LIVE_CALL_ID]: live.callSid, [Attributes.CONVERSATION_ID]: live.callSid });
     const allowedBy = allowance ?? this.allowedHost((span as unknown as ReadableSpan).attributes);
     if (allowedBy !== undefined) {
+      tracked.allowed = true;
       span.setAttributes({ [Attributes.ALLOWED]: true, [Attributes.ALLOWED_REASON]: allowedBy });
       this.allowedCounter().add(1, { [Attributes.IO_KIND]: kind });
       return;
@@ -172,7 +179,12 @@ export class LiveCallGuardProcessor implements SpanProcessor {
     const tracked = this.tracked.get(span);
     if (!tracked) return;
     this.tracked.delete(span);
-    if (tracked.isStatement && tracked.kind === 'db') tracked.report?.record(tracked.phase, durationMs(span), queryTextOf(span.attributes));
+    const ms = durationMs(span);
+    if (tracked.isStatement && tracked.kind === 'db') tracked.report?.record(tracked.phase, ms, queryTextOf(span.attributes));
+    if (tracked.isStatement) {
+      ioDurationHistogram().record(ms, { [Attributes.IO_KIND]: tracked.kind, [Attributes.CALL_PHASE]: tracked.live ? 'live' : tracked.phase });
+      tracked.live?.ioTime.record(tracked.kind, ms, tracked.allowed === true);
+    }
     this.reportOnce(span, tracked);
   }
 

@@ -7,7 +7,7 @@ import type { Redis as IORedisClient } from 'ioredis';
 import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LiveCallIoAccessError } from '../../src/errors.js';
-import { startLiveCall } from '../../src/guard/live-call.js';
+import { startLiveCall, type LiveCall } from '../../src/guard/live-call.js';
 import { spanExporter } from '../helpers/spans.js';
 import { testTelemetry } from '../helpers/telemetry.js';
 
@@ -85,13 +85,13 @@ async function redisCount(): Promise<number> {
 
 let callNumber = 0;
 /** Runs `fn` inside a fresh live call; returns its outcome (never throws) and the live span's events. */
-async function inLiveCall(fn: () => Promise<unknown>): Promise<{ outcome: { ok: true } | { ok: false; error: unknown }; live: ReadableSpan; callSid: string }> {
+async function inLiveCall(fn: (live: LiveCall) => Promise<unknown>, ioBudgetMs?: number): Promise<{ outcome: { ok: true } | { ok: false; error: unknown }; live: ReadableSpan; callSid: string }> {
   callNumber += 1;
   const callSid = `CA-io-${callNumber}`;
-  const live = startLiveCall({ callSid, tenantId: 't-io' });
+  const live = startLiveCall({ callSid, tenantId: 't-io', ...(ioBudgetMs === undefined ? {} : { ioBudgetMs }) });
   let outcome: { ok: true } | { ok: false; error: unknown };
   try {
-    await live.run(fn);
+    await live.run(() => fn(live));
     outcome = { ok: true };
   } catch (error) {
     outcome = { ok: false, error };
@@ -187,5 +187,42 @@ describe('every outbound I/O under a live call is judged', () => {
       .getFinishedSpans()
       .filter((s) => s.kind === SpanKind.CLIENT && s.attributes['live_call.id'] === b.callSid);
     expect(clientSpans.map((s) => s.attributes['live_call.allowed_reason'])).toEqual(['allowlisted host localhost']);
+  });
+
+  it('stamps gen_ai.conversation.id (the call sid) on the live span and on the I/O spans under it', async () => {
+    const { live, callSid } = await inLiveCall(() => CLIENTS.fetch.run('127.0.0.1'));
+    expect(live.attributes['gen_ai.conversation.id']).toBe(callSid);
+    const io = spanExporter()
+      .getFinishedSpans()
+      .filter((s) => s.attributes['live_call.id'] === callSid);
+    expect(io.length).toBeGreaterThan(0);
+    for (const span of io) expect(span.attributes['gen_ai.conversation.id']).toBe(callSid);
+  });
+
+  it('times live-path I/O by kind per call and per marked turn; an ioBudgetMs overrun is an event and a counter', async () => {
+    const before = await metrics.counterValue('live_call.io.budget_exceeded', { 'live_call.io.budget_scope': 'turn' });
+    const { live } = await inLiveCall(async (call) => {
+      call.startTurn();
+      await CLIENTS.fetch.run('127.0.0.1');
+      call.startTurn();
+      await nodeRedis.get('lcg:io-guard');
+    }, 0);
+    const turns = live.events.filter((e) => e.name === 'live_call.turn');
+    expect(turns.map((e) => e.attributes!['live_call.turn.number'])).toEqual([1, 2]);
+    expect(turns[0]!.attributes!['live_call.io.time_ms.http']).toBeGreaterThan(0);
+    expect(turns[1]!.attributes!['live_call.io.time_ms.redis']).toBeGreaterThan(0);
+    expect(turns[1]!.attributes!['live_call.io.time_ms.http']).toBeUndefined();
+    expect(live.attributes['live_call.io.time_ms.http']).toBe(turns[0]!.attributes!['live_call.io.time_ms.http']);
+    const overruns = live.events.filter((e) => e.name === 'live_call.io_budget_exceeded');
+    expect(overruns.map((e) => e.attributes!['live_call.turn.number'])).toEqual([1, 2]);
+    expect(await metrics.counterValue('live_call.io.budget_exceeded', { 'live_call.io.budget_scope': 'turn' })).toBe(before + 2);
+    expect(await metrics.attributeKeysOf('live_call.io.duration')).toEqual(['call.phase', 'live_call.io.kind']);
+  });
+
+  it('allowed I/O is timed but not charged to the budget', async () => {
+    guard.setAllowHosts(['localhost']);
+    const { live } = await inLiveCall(() => CLIENTS.fetch.run('localhost'), 0);
+    expect(live.attributes['live_call.io.time_ms.http']).toBeGreaterThan(0);
+    expect(live.events.filter((e) => e.name === 'live_call.io_budget_exceeded')).toEqual([]);
   });
 });
