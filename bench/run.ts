@@ -19,6 +19,7 @@ const collector = new CallSpanCollector();
 const telemetry = startTelemetry({ serviceName: 'live-call-guard-bench', guard: { mode: 'report' }, env: {}, spanProcessors: [collector] });
 const { openDatabase } = await import('../reference/db/database.js');
 const { benchGuardOverhead } = await import('./guard-overhead.js');
+const { benchIoGuardOverhead } = await import('./io-guard-overhead.js');
 const { benchCheckThroughput } = await import('./check-throughput.js');
 const { benchHtmlReport } = await import('./html-report.js');
 const { benchCapacity, capacityMarkdown } = await import('./capacity/run-capacity.js');
@@ -44,11 +45,12 @@ try {
   const prewarm = await benchPrewarm({ quick, databaseUrl: database.connectionString });
   const calls = await benchCalls({ quick, databaseUrl: database.connectionString, guard: telemetry.guard, collector });
   const guard = await benchGuardOverhead(database.knex, telemetry.guard, { quick });
+  const ioGuard = await benchIoGuardOverhead(telemetry.guard, { quick });
   const check = await benchCheckThroughput(path.resolve('.data/bench'), { quick });
   const html = await benchHtmlReport(path.resolve('.data/bench'), { quick });
   const capacity = await benchCapacity({ quick, databaseUrl: database.connectionString });
   const realtime = await benchRealtime({ quick });
-  const results = { quick, node: process.version, when: new Date().toISOString(), calls, callPath, startStatement, prewarm, guard, check, html, capacity, realtime };
+  const results = { quick, node: process.version, when: new Date().toISOString(), calls, callPath, startStatement, prewarm, guard, ioGuard, check, html, capacity, realtime };
   await fs.mkdir('bench/results', { recursive: true });
   await fs.writeFile('bench/results/latest.json', `${JSON.stringify(results, null, 2)}\n`);
   await fs.writeFile('bench/results/latency.svg', latencyChart(calls.levels));
@@ -104,6 +106,17 @@ try {
       `| \`select 1\` loop, guard report (outside calls) | ${queryLoop.perSecond.report} queries/s |`,
       `| \`select 1\` loop, guard report, every query a violation | ${queryLoop.perSecond.reportInLiveCall} queries/s |`,
       `| throughput ratio report / off | ${queryLoop.reportOverOff} |`,
+      '',
+      '### The guard beyond pg (live call with no I/O; judged HTTP requests, node:http to a loopback server)',
+      '',
+      '| | figure |',
+      '| --- | --- |',
+      `| \`live.run(frame)\`, no I/O, guard off | ${ioGuard.liveRunNs.off} ns |`,
+      `| \`live.run(frame)\`, no I/O, guard report | ${ioGuard.liveRunNs.report} ns |`,
+      `| HTTP GET in a live call, guard off | ${ioGuard.httpRequestUs.off} µs/request |`,
+      `| HTTP GET outside calls, guard report | ${ioGuard.httpRequestUs.reportOutsideCall} µs/request |`,
+      `| HTTP GET in a live call, guard report (each a violation) | ${ioGuard.httpRequestUs.reportInLiveCall} µs/request |`,
+      `| HTTP GET in a live call, host allowlisted | ${ioGuard.httpRequestUs.reportAllowlisted} µs/request |`,
       '',
       '### `live-call-guard check`',
       '',

@@ -6,6 +6,7 @@ import type { Knex } from 'knex';
 import type { Logger } from '../src/index.js';
 import { PortInUseError } from './db/errors.js';
 import { healthRoutes, type HealthOptions } from './health.js';
+import { serveMetrics } from './metrics-endpoint.js';
 
 type VerifyClient = (info: { req: http.IncomingMessage }, callback: (result: boolean, code?: number, message?: string) => void) => void;
 
@@ -67,6 +68,7 @@ export function createAppServer(options: AppServerOptions): AppServer {
   });
   wsApp.disable('x-powered-by');
   wsApp.use(healthRoutes({ knex: options.knex, ...options.readiness }));
+  wsApp.get('/metrics', serveMetrics);
   options.routes?.(wsApp);
 
   let closing: Promise<void> | undefined;

@@ -9,5 +9,7 @@ register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
 const { loadConfig } = await import('./config.js');
 const { createLogger } = await import('../src/index.js');
 const { startTelemetry } = await import('../src/sdk/index.js');
+const { prometheusReader } = await import('./metrics-endpoint.js');
 const config = loadConfig();
-startTelemetry({ guard: { mode: config.guardMode, logger: createLogger({ level: config.logLevel }) } });
+// Metrics are served as Prometheus text on GET /metrics (reference/metrics-endpoint.ts).
+startTelemetry({ guard: { mode: config.guardMode, logger: createLogger({ level: config.logLevel }) }, metricReaders: [prometheusReader()] });

@@ -105,4 +105,18 @@ export const DEFAULTS = Object.freeze({
   realtimeCloseTimeoutMs: 1_000,
   /** Longest tool output sent back to the model, in characters. */
   realtimeMaxToolOutputChars: 16_384,
+
+  /**
+   * `check`: the longest input line kept (`--max-line-bytes`); a longer one
+   * (a zero-filled tail with no newline) is skipped and reported, never joined.
+   */
+  checkMaxLineBytes: 64 * 1024 * 1024,
+  /**
+   * `check`: a file whose first line is not a whole JSON value is also held
+   * (up to this many bytes) to be parsed as one document; past this, or once
+   * two later lines are traces on their own, it is read as JSON lines only.
+   */
+  checkMaxDocumentBytes: 64 * 1024 * 1024,
+  /** `check`: the deepest nesting of objects and arrays read; a deeper line or document is skipped and reported. */
+  checkMaxJsonDepth: 256,
 } as const);

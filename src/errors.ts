@@ -5,6 +5,7 @@
 export const ErrorCodes = {
   INVALID_CONFIG: 'ERR_INVALID_CONFIG',
   LIVE_CALL_DB_ACCESS: 'ERR_LIVE_CALL_DB_ACCESS',
+  LIVE_CALL_IO_ACCESS: 'ERR_LIVE_CALL_IO_ACCESS',
   UNKNOWN_TENANT: 'ERR_UNKNOWN_TENANT',
   CONTEXT_LOAD_FAILED: 'ERR_CONTEXT_LOAD_FAILED',
   INVALID_WRITE: 'ERR_INVALID_WRITE',
@@ -40,6 +41,13 @@ export class ConfigError extends LiveCallGuardError {
 export class LiveCallDbAccessError extends LiveCallGuardError {
   constructor(message: string, options?: ErrorOptions) {
     super(ErrorCodes.LIVE_CALL_DB_ACCESS, message, options);
+  }
+}
+
+/** An outbound request (HTTP, Redis, ...) was attempted inside a live call while the guard blocks them. */
+export class LiveCallIoAccessError extends LiveCallGuardError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCodes.LIVE_CALL_IO_ACCESS, message, options);
   }
 }
 

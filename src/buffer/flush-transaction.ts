@@ -92,7 +92,7 @@ export async function flush(knex: Knex, buffer: WriteBuffer, options: FlushOptio
   const writes = buffer.writes();
   const plan = planFlush(writes, buffer.operations, options.schema);
   const timeoutMs = options.statementTimeoutMs ?? DEFAULTS.flushStatementTimeoutMs;
-  const attributes = { [Attributes.CALL_SID]: call.callSid, [Attributes.TENANT_ID]: String(call.tenantId), [Attributes.CALL_WRITES]: buffer.size };
+  const attributes = { [Attributes.CALL_SID]: call.callSid, [Attributes.CONVERSATION_ID]: call.callSid, [Attributes.TENANT_ID]: String(call.tenantId), [Attributes.CALL_WRITES]: buffer.size };
   const runner: PlanRunner = { call, operations: buffer.operations, timeoutMs, schema: options.schema };
   const result = await tracer.startActiveSpan(SpanNames.FLUSH, { attributes }, async (span) => {
     try {

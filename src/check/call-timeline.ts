@@ -1,5 +1,5 @@
 import { Attributes as A, Events, SpanNames } from '../guard/attributes.js';
-import { isConnectionSpan, isDatabaseClientSpan, isLiveCallSpan, queryTextOf } from '../guard/db-span.js';
+import { isConnectionSpan, isDatabaseClientSpan, isLiveCallSpan, queryTextOf } from '../guard/io-span.js';
 import type { SpanRecord } from './span-record.js';
 import type { TraceViolation } from './trace-checker.js';
 

@@ -1,4 +1,5 @@
 import type { CheckResult } from './check-traces.js';
+import { printable } from './printable.js';
 
 /** What a gate that read nothing, or too little, must not call a pass. */
 export interface CheckGateOptions {
@@ -43,7 +44,7 @@ export function checkExitCode(result: CheckResult, options: CheckGateOptions = {
 
 /**
  * The JSON report (`--format json`), version 1. Stable: fields are only ever added.
- * `{ version, ok, problems, violations: [{ traceId, callSid, spanId, spanName, query, stack, blocked, file, line }],
+ * `{ version, ok, problems, violations: [{ kind, traceId, callSid, spanId, spanName, query, stack, blocked, file, line }],
  *    skipped: [{ file, line, column?, byteOffset?, reason }], skippedCount,
  *    stats: { files, lines, spans, duplicates, traces, calls, judgedWithoutWholeTrace (always 0) } }`
  */
@@ -55,6 +56,7 @@ export function formatJson(result: CheckResult, options: CheckGateOptions = {}):
       ok: verdict.code === 0,
       problems: verdict.problems,
       violations: result.violations.map(({ source, ...violation }) => ({
+        kind: violation.kind,
         traceId: violation.traceId,
         callSid: violation.callSid ?? null,
         spanId: violation.spanId ?? null,
@@ -83,7 +85,12 @@ export function formatJson(result: CheckResult, options: CheckGateOptions = {}):
   )}\n`;
 }
 
-/** The text report (`--format text`): made to be read in a CI log. */
+/**
+ * The text report (`--format text`): made to be read in a CI log. Every
+ * string that came from the input is made printable first: no control or
+ * bidi character from a trace reaches the terminal, and no line of the
+ * report starts with text from a trace.
+ */
 export function formatText(result: CheckResult, options: CheckGateOptions = {}): string {
   const verdict = checkVerdict(result, options);
   const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
@@ -95,28 +102,34 @@ export function formatText(result: CheckResult, options: CheckGateOptions = {}):
   const out: string[] = [];
   const n = result.violations.length;
   if (n > 0) {
-    out.push(`live-call-guard check: FAIL — ${n} database ${n === 1 ? 'query' : 'queries'} during live calls (${counts})`);
+    const byKind = new Map<string, number>();
+    for (const violation of result.violations) byKind.set(violation.kind, (byKind.get(violation.kind) ?? 0) + 1);
+    const what =
+      byKind.size === 1 && byKind.has('db')
+        ? `${n} database ${n === 1 ? 'query' : 'queries'}`
+        : `${n} outbound I/O ${n === 1 ? 'request' : 'requests'} (${[...byKind].map(([kind, count]) => `${kind} ${count}`).join(', ')})`;
+    out.push(`live-call-guard check: FAIL — ${what} during live calls (${counts})`);
   } else if (verdict.code === 2) {
     out.push(`live-call-guard check: INCOMPLETE — ${verdict.problems.join('; ')} (${counts})`);
   } else {
-    out.push(`live-call-guard check: OK — no database query during a live call (${counts})`);
+    out.push(`live-call-guard check: OK — no database query or other outbound I/O during a live call (${counts})`);
   }
   result.violations.forEach((violation, index) => {
     out.push('');
     out.push(
-      `  ${index + 1}. call ${violation.callSid ?? '(unknown)'} · trace ${violation.traceId}` +
+      `  ${index + 1}. call ${violation.callSid === undefined ? '(unknown)' : printable(violation.callSid)} · trace ${violation.traceId}` +
         (violation.spanId ? ` · span ${violation.spanId}` : '') +
-        ` (${violation.source.file}:${violation.source.line})`,
+        ` (${printable(violation.source.file)}:${violation.source.line})`,
     );
-    out.push(`     ${violation.spanName}${violation.blocked ? ' [blocked]' : ''}`);
-    if (violation.query) out.push(`     query: ${violation.query.replace(/\s+/g, ' ').trim()}`);
-    for (const frame of violation.stack?.split('\n') ?? []) out.push(`     ${frame.trim()}`);
+    out.push(`     ${violation.kind}: ${printable(violation.spanName)}${violation.blocked ? ' [blocked]' : ''}`);
+    if (violation.query) out.push(`     ${violation.kind === 'db' ? 'query' : 'request'}: ${printable(violation.query.replace(/[ \t\r\n]+/g, ' ').trim())}`);
+    for (const frame of violation.stack?.split('\n') ?? []) out.push(`     ${printable(frame.trim())}`);
   });
   if (result.skippedCount > 0) {
     out.push('');
     out.push(`skipped ${result.skippedCount} unreadable ${result.skippedCount === 1 ? 'part' : 'parts'} of the input:`);
     for (const entry of result.skipped) {
-      out.push(`  ${entry.file}:${entry.line}${entry.column === undefined ? '' : `:${entry.column}`}: ${entry.reason}`);
+      out.push(`  ${printable(entry.file)}:${entry.line}${entry.column === undefined ? '' : `:${entry.column}`}: ${printable(entry.reason)}`);
     }
     if (result.skippedCount > result.skipped.length) out.push(`  … and ${result.skippedCount - result.skipped.length} more`);
   }

@@ -1,5 +1,5 @@
 import type { AttributeValue, Attributes } from '@opentelemetry/api';
-import { normaliseHexId, type SkippedInput, type SourcePosition, type SpanRecord } from './span-record.js';
+import { normaliseHexId, spanKindOfName, type SkippedInput, type SourcePosition, type SpanRecord } from './span-record.js';
 
 interface JaegerTag {
   key?: unknown;
@@ -59,6 +59,7 @@ export function spansFromJaeger(
         parentSpanId: parent ? normaliseHexId(parent.spanID, 16) : undefined,
         name: typeof span.operationName === 'string' ? span.operationName : '',
         instrumentationScope: typeof scopeName === 'string' ? { name: scopeName } : undefined,
+        kind: spanKindOfName(attributes['span.kind']),
         attributes,
         events: (span.logs ?? []).map((log) => {
           const fields = tagsToAttributes(log.fields);

@@ -1,5 +1,5 @@
 import type { AttributeValue, Attributes } from '@opentelemetry/api';
-import { nanosToMs, normaliseHexId, type SkippedInput, type SourcePosition, type SpanRecord } from './span-record.js';
+import { nanosToMs, normaliseHexId, spanKindOfOtlp, type SkippedInput, type SourcePosition, type SpanRecord } from './span-record.js';
 
 interface OtlpKeyValue {
   key?: unknown;
@@ -21,6 +21,7 @@ interface OtlpSpan {
   spanId?: unknown;
   parentSpanId?: unknown;
   name?: unknown;
+  kind?: unknown;
   startTimeUnixNano?: unknown;
   endTimeUnixNano?: unknown;
   attributes?: OtlpKeyValue[];
@@ -69,6 +70,7 @@ export function spansFromOtlp(
           parentSpanId: normaliseHexId(span.parentSpanId, 16),
           name: typeof span.name === 'string' ? span.name : '',
           instrumentationScope: typeof scopeName === 'string' ? { name: scopeName } : undefined,
+          kind: spanKindOfOtlp(span.kind),
           attributes: attributesFromOtlp(span.attributes),
           events: (span.events ?? []).map((event) => ({
             name: typeof event.name === 'string' ? event.name : '',

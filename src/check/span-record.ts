@@ -1,4 +1,4 @@
-import type { Attributes } from '@opentelemetry/api';
+import { SpanKind, type Attributes } from '@opentelemetry/api';
 
 /** Where a span was read from, for messages. */
 export interface SourcePosition {
@@ -15,6 +15,8 @@ export interface SpanRecord {
   parentSpanId: string | undefined;
   name: string;
   instrumentationScope: { name: string } | undefined;
+  /** CLIENT, SERVER, ... when the export says. */
+  kind?: SpanKind | undefined;
   attributes: Attributes;
   events: Array<{ name: string; attributes: Attributes; /** Unix ms, when exported. */ timeMs?: number }>;
   /** Unix ms (fractional), when exported: used by the HTML report's timeline, never by the verdict. */
@@ -51,4 +53,24 @@ export function nanosToMs(value: unknown): number | undefined {
   if (typeof value !== 'string' && typeof value !== 'number') return undefined;
   const ns = Number(value);
   return Number.isFinite(ns) && ns > 0 ? ns / 1e6 : undefined;
+}
+
+const OTLP_KINDS: Record<string, SpanKind> = {
+  SPAN_KIND_INTERNAL: SpanKind.INTERNAL,
+  SPAN_KIND_SERVER: SpanKind.SERVER,
+  SPAN_KIND_CLIENT: SpanKind.CLIENT,
+  SPAN_KIND_PRODUCER: SpanKind.PRODUCER,
+  SPAN_KIND_CONSUMER: SpanKind.CONSUMER,
+};
+
+/** An OTLP span kind (1 internal … 5 consumer, or its enum name) as the API's SpanKind; undefined for unspecified. */
+export function spanKindOfOtlp(kind: unknown): SpanKind | undefined {
+  if (typeof kind === 'number') return kind >= 1 && kind <= 5 ? ((kind - 1) as SpanKind) : undefined;
+  if (typeof kind === 'string') return OTLP_KINDS[kind] ?? (/^[1-5]$/.test(kind) ? ((Number(kind) - 1) as SpanKind) : undefined);
+  return undefined;
+}
+
+/** Jaeger's `span.kind` tag (client, server, producer, consumer, internal) as the API's SpanKind. */
+export function spanKindOfName(kind: unknown): SpanKind | undefined {
+  return typeof kind === 'string' ? OTLP_KINDS[`SPAN_KIND_${kind.toUpperCase()}`] : undefined;
 }

@@ -1,15 +1,19 @@
 import { Attributes as A, Events } from '../guard/attributes.js';
-import { isConnectionSpan, isDatabaseClientSpan, isLiveCallSpan, queryTextOf } from '../guard/db-span.js';
+import { IoAllowlist, type HostPattern } from '../guard/io-allowlist.js';
+import { IO_KINDS, ioDescriptionOf, ioKindOf, isConnectionSpan, isLiveCallSpan, queryTextOf, type IoKind } from '../guard/io-span.js';
 import type { SourcePosition, SpanRecord } from './span-record.js';
 
-/** A database statement issued during a live call, found in exported traces. */
+/** Outbound I/O (a database statement, an HTTP request, a Redis command, ...) issued during a live call, found in exported traces. */
 export interface TraceViolation {
+  /** db, http, redis, messaging, rpc. */
+  kind: IoKind;
   traceId: string;
   /** The call's sid: the live span's `call.sid`, or the DB span's `live_call.id` stamp. */
   callSid: string | undefined;
-  /** The database span; undefined when only the live call's violation event was exported. */
+  /** The I/O span; undefined when only the live call's violation event was exported. */
   spanId: string | undefined;
   spanName: string;
+  /** The statement, the command, or `METHOD URL`. */
   query: string | undefined;
   /** The application's call site, from the `live_call.db_violation` event. */
   stack: string | undefined;
@@ -48,6 +52,7 @@ interface LiveCallInfo extends LiveCall {
 }
 
 interface ViolationEvent {
+  kind: IoKind;
   call: number;
   spanId: string | undefined;
   query: string | undefined;
@@ -57,6 +62,7 @@ interface ViolationEvent {
 
 /** A database statement span whose ancestry decides whether it is a violation. */
 interface Candidate {
+  kind: IoKind;
   name: string;
   query: string | undefined;
   stamp: string | undefined;
@@ -87,8 +93,46 @@ interface TraceState {
  * of a span is kept, so a late child (read after its parent and root, or in
  * a later file) still finds its live ancestor.
  */
+/** What the checker treats as allowed. */
+export interface TraceCheckerOptions {
+  /** Hosts whose I/O is allowed during a live call, as the runtime's `allowHosts` (`--allow-host`). Default none. */
+  allowHosts?: readonly HostPattern[];
+  /**
+   * Span names that also mark a live window (`--window-span`): another
+   * stack's call or turn span, e.g. Pipecat's `conversation` / `turn`,
+   * LiveKit's `agent_session`. Default none (only `in_live_call`).
+   */
+  windowSpans?: readonly string[];
+  /** Spans carrying this attribute (any value, or `value` as text) also mark a live window (`--window-attribute`). Default none. */
+  windowAttributes?: ReadonlyArray<{ key: string; value?: string }>;
+}
+
+/** The attributes a foreign window span names its conversation by, first found wins. */
+const WINDOW_ID_ATTRIBUTES = ['call.sid', 'gen_ai.conversation.id', 'conversation.id', 'session.id', 'lk.room_name'];
+
 export class TraceChecker {
   private readonly traces = new Map<string, TraceState>();
+  private readonly allowlist: IoAllowlist;
+
+  private readonly windowSpans: ReadonlySet<string>;
+  private readonly windowAttributes: ReadonlyArray<{ key: string; value?: string }>;
+
+  constructor(options: TraceCheckerOptions = {}) {
+    this.allowlist = new IoAllowlist(options.allowHosts ?? [], 'allowHosts');
+    this.windowSpans = new Set(options.windowSpans ?? []);
+    this.windowAttributes = options.windowAttributes ?? [];
+  }
+
+  /** `in_live_call` (or `live_call=true`), or a window span the options name. */
+  private isWindow(span: SpanRecord): boolean {
+    if (isLiveCallSpan(span)) return true;
+    if (this.windowSpans.has(span.name)) return true;
+    return this.windowAttributes.some(({ key, value }) => {
+      const found = span.attributes[key];
+      return found !== undefined && (value === undefined || String(found) === value);
+    });
+  }
+
   private readonly calls: LiveCallInfo[] = [];
   private spanCount = 0;
   private duplicateCount = 0;
@@ -105,12 +149,14 @@ export class TraceChecker {
     }
     this.spanCount += 1;
 
-    const live = isLiveCallSpan(span);
-    if (!live && isDatabaseClientSpan(span) && !isConnectionSpan(span) && !isExempt(span)) {
+    const live = this.isWindow(span);
+    const kind = live ? undefined : ioKindOf(span);
+    if (kind !== undefined && !isConnectionSpan(span) && !isExempt(span) && this.allowlist.match(span.attributes) === undefined) {
       const stamp = span.attributes[A.LIVE_CALL_ID];
       (trace.candidates ??= new Map()).set(span.spanId, {
+        kind,
         name: span.name,
-        query: queryTextOf(span.attributes),
+        query: kind === 'db' ? queryTextOf(span.attributes) : ioDescriptionOf(kind, span),
         stamp: stamp === undefined ? undefined : String(stamp),
         source: span.source,
       });
@@ -118,7 +164,7 @@ export class TraceChecker {
 
     let state: number;
     if (live) {
-      const callSid = span.attributes[A.CALL_SID];
+      const callSid = WINDOW_ID_ATTRIBUTES.map((key) => span.attributes[key]).find((value) => typeof value === 'string' && value !== '');
       state = this.calls.push({ traceId: span.traceId, callSid: typeof callSid === 'string' ? callSid : undefined, spanName: span.name, source: span.source }) - 1;
       this.keepEvents(trace, span, state);
     } else if (span.parentSpanId === undefined) {
@@ -173,13 +219,16 @@ export class TraceChecker {
 
   private keepEvents(trace: TraceState, span: SpanRecord, call: number): void {
     for (const { name, attributes } of span.events) {
-      if (name !== Events.DB_VIOLATION) continue;
+      if (name !== Events.DB_VIOLATION && name !== Events.IO_VIOLATION) continue;
       const spanId = attributes[A.VIOLATING_SPAN_ID];
       const stack = attributes[A.CODE_STACKTRACE];
+      const kind = attributes[A.IO_KIND];
+      const target = attributes[A.IO_TARGET];
       (trace.events ??= []).push({
+        kind: name === Events.DB_VIOLATION ? 'db' : ((IO_KIND_SET.has(kind as IoKind) ? kind : 'http') as IoKind),
         call,
         spanId: typeof spanId === 'string' ? spanId : undefined,
-        query: queryTextOf(attributes),
+        query: queryTextOf(attributes) ?? (typeof target === 'string' ? target : undefined),
         stack: typeof stack === 'string' ? stack : undefined,
         blocked: attributes[A.BLOCKED] === true,
       });
@@ -198,6 +247,7 @@ export class TraceChecker {
       reported.add(spanId);
       const event = events.get(spanId);
       out.push({
+        kind: candidate.kind,
         traceId,
         callSid: live?.callSid ?? candidate.stamp,
         spanId,
@@ -216,6 +266,7 @@ export class TraceChecker {
       if (event.spanId) reported.add(event.spanId);
       const call = this.calls[event.call]!;
       out.push({
+        kind: event.kind,
         traceId,
         callSid: call.callSid,
         spanId: event.spanId,
@@ -228,6 +279,8 @@ export class TraceChecker {
     }
   }
 }
+
+const IO_KIND_SET: ReadonlySet<IoKind> = new Set(IO_KINDS);
 
 /** Allowed by the escape hatch, or a statement that set up a connection for a query. */
 function isExempt(span: SpanRecord): boolean {

@@ -14,9 +14,12 @@ Options:
 `;
 
 export const CHECK_USAGE = `Usage: live-call-guard check FILE... [--format text|json] [--allow-no-calls] [--expect-calls N]
-                            [--html REPORT.html]
+                            [--html REPORT.html] [--sarif FILE [--source-root DIR]]
+                            [--window-span NAME]... [--window-attribute KEY[=VALUE]]...
+                            [--allow-host HOST]... [--max-line-bytes N]
 
-Fails (exit 1) when exported traces show a database query during a live call.
+Fails (exit 1) when exported traces show a database query, or other outbound
+I/O (HTTP, Redis, messaging, RPC), during a live call.
 FILE: OTLP JSON lines (Collector file exporter, LIVE_CALL_TRACE_FILE), one
 OTLP document, a Jaeger v2 api_v3 answer, or Jaeger JSON; - reads stdin.
 The order of lines and files does not matter; a span read twice counts once.
@@ -25,6 +28,17 @@ be read, held no span, held no live call (unless --allow-no-calls), or held
 fewer live calls than --expect-calls N.
 --html REPORT.html also writes one self-contained page (no network): each
 call's phases and database statements on a time axis, violations first.
+--sarif FILE writes SARIF 2.1.0 (GitHub code scanning): one result per
+violation at its first application frame, relative to --source-root (default
+the current folder); rule ids live-call-guard/db, /http, /redis, ...
+--window-span NAME (repeatable) also counts spans named NAME as live windows
+(Pipecat's conversation/turn, LiveKit's agent_session); --window-attribute
+KEY or KEY=VALUE those carrying that attribute. --allow-host HOST (exact,
+*.domain) allows I/O to that host, as the runtime's allowHosts.
+Hostile input is bounded: a line over --max-line-bytes (default 64 MiB; a
+zero-filled tail with no newline) or nested deeper than 256 levels is skipped
+and listed, and the lines after it are read. Text output shows control and
+bidi characters from traces as escapes (\x1b, \u202e).
 `;
 
 export const DEAD_LETTERS_USAGE = `Usage: live-call-guard dead-letters list|replay --journal-dir DIR [FILE...] [--format text|json]

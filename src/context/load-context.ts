@@ -60,7 +60,7 @@ export async function loadContext<TTenant, TContext>(
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
     throw new ConfigError(`loadContext timeoutMs must be a positive integer (received ${JSON.stringify(timeoutMs)})`);
   }
-  const attributes = { [Attributes.CALL_SID]: start.callSid, [Attributes.TENANT_ID]: String(start.tenantId) };
+  const attributes = { [Attributes.CALL_SID]: start.callSid, [Attributes.CONVERSATION_ID]: start.callSid, [Attributes.TENANT_ID]: String(start.tenantId) };
   return tracer.startActiveSpan(SpanNames.LOAD_CONTEXT, { attributes }, async (span) => {
     try {
       let appQuery: Knex.QueryBuilder | Knex.Raw;

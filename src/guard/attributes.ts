@@ -73,11 +73,34 @@ export const Attributes = {
   REALTIME_TOOL_DURATION_MS: 'realtime.tool.duration_ms',
   /** On in_live_call at call end: the bridge's per-call counts, `realtime.<count>` (see RealtimeCallStats). */
   REALTIME_PREFIX: 'realtime.',
+  /** On an I/O violation event and on metrics: db, http, redis, messaging, rpc. */
+  IO_KIND: 'live_call.io.kind',
+  /** On an I/O violation event: what was sent (`GET https://…`, the Redis command, the statement). */
+  IO_TARGET: 'live_call.io.target',
+  /** On in_live_call (and each `live_call.turn` event): `live_call.io.time_ms.<kind>`, I/O time on the live path. */
+  IO_TIME_MS: 'live_call.io.time_ms',
+  /** On `live_call.io_budget_exceeded`: the app's ioBudgetMs and what was spent. */
+  IO_BUDGET_MS: 'live_call.io.budget_ms',
+  IO_BUDGET_SPENT_MS: 'live_call.io.spent_ms',
+  /** On the budget counter: `turn` or `call`. */
+  IO_BUDGET_SCOPE: 'live_call.io.budget_scope',
+  /** On turn events: 1, 2, ... */
+  TURN_NUMBER: 'live_call.turn.number',
+  /** On the I/O duration histogram: load, live, flush, other. */
+  CALL_PHASE: 'call.phase',
+  /** On the call's spans: the call sid, as the GenAI conventions name a conversation. */
+  CONVERSATION_ID: 'gen_ai.conversation.id',
 } as const;
 
 export const Events = {
   DB_VIOLATION: 'live_call.db_violation',
   DB_ALLOWED: 'live_call.db_allowed',
+  /** On in_live_call: outbound I/O other than a database statement (HTTP, Redis, messaging, RPC). */
+  IO_VIOLATION: 'live_call.io_violation',
+  /** On in_live_call: the live-path I/O time went over ioBudgetMs (once per turn, or per call without turns). */
+  IO_BUDGET_EXCEEDED: 'live_call.io_budget_exceeded',
+  /** On in_live_call: a turn ended, with its I/O time by kind. */
+  TURN_IO: 'live_call.turn',
   /** On call.flush: a write conflicted (attributes: the operation and the idempotency key). */
   WRITE_CONFLICT: 'live_call.write_conflict',
   /** On call.flush: a write could not land and was set aside (attributes: the operation, the idempotency key, the reason). */
@@ -85,7 +108,16 @@ export const Events = {
 } as const;
 
 export const Metrics = {
+  /** Counter {mode}: database statements during a live call. */
   VIOLATIONS: 'live_call.db.violations',
+  /** Counter {live_call.io.kind, mode}: outbound I/O of any kind during a live call (database included). */
+  IO_VIOLATIONS: 'live_call.io.violations',
+  /** Counter {live_call.io.kind}: allowed I/O during a live call (allowlisted hosts, the escape hatch). */
+  IO_ALLOWED: 'live_call.io.allowed',
+  /** Histogram (ms) {live_call.io.kind, call.phase}: outbound I/O under a call. */
+  IO_DURATION: 'live_call.io.duration',
+  /** Counter {live_call.io.budget_scope}: calls or turns over their ioBudgetMs. */
+  IO_BUDGET_EXCEEDED: 'live_call.io.budget_exceeded',
 } as const;
 
 /** Tracer and meter name of this library. */

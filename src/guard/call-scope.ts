@@ -1,4 +1,5 @@
 import { createContextKey, type Context, type Span } from '@opentelemetry/api';
+import type { LiveIoTime } from './io-time.js';
 
 /** Where in a call a query ran. `other`: under the call, outside the three phases. */
 export type CallPhase = 'load' | 'live' | 'flush' | 'other';
@@ -8,6 +9,8 @@ export interface LiveCallInfo {
   callSid: string;
   /** The call's tenant, as the app names it. */
   tenantId: string | number;
+  /** The live-path I/O time (database, HTTP, Redis, ...; allowed I/O not charged) a call, or each turn the agent marks, may spend before it is reported (span event + counter). Default: none. */
+  ioBudgetMs?: number;
 }
 
 /**
@@ -19,6 +22,10 @@ export interface LiveCall extends Readonly<LiveCallInfo> {
   readonly span: Span;
   /** The context to run live code in: the span active, the live key set. */
   readonly context: Context;
+  /** The call's live-path I/O time by kind (per call and per turn), fed by the guard. */
+  readonly ioTime: LiveIoTime;
+  /** Marks the start of a turn (the previous one ends): I/O time and the budget are then also per turn. Returns its number. */
+  startTurn(): number;
   /** Runs `fn` in the live call. Call it inside each event listener (e.g. each WebSocket message). */
   run<T>(fn: () => T): T;
   /** Ends the `in_live_call` span. Idempotent. */

@@ -3,6 +3,10 @@
 // to your own SDK; run each inbound media event inside the call's live scope.
 // Loads neither knex nor twilio.
 export { liveCallInstrumentations } from './instrumentations.js';
+export type { LiveCallInstrumentationsOptions } from './instrumentations.js';
+export type { HostPattern } from './io-allowlist.js';
+export { IO_KINDS } from './io-span.js';
+export type { IoKind } from './io-span.js';
 export { liveCallSpanProcessors } from './span-processors.js';
 export type { LiveCallSpanProcessors, LiveCallSpanProcessorsOptions } from './span-processors.js';
 export { LiveCallGuardProcessor } from './live-call-guard-processor.js';
@@ -14,6 +18,6 @@ export { CallDbReport, withCallDbReport, runInCallPhase } from './call-db-report
 export type { CallDbFigures, CallPhase } from './call-db-report.js';
 export { TraceFileExporter } from './trace-file-exporter.js';
 export { SpanNames, Attributes, Events, Metrics } from './attributes.js';
-export { LiveCallDbAccessError } from '../errors.js';
+export { LiveCallDbAccessError, LiveCallIoAccessError } from '../errors.js';
 export { GUARD_MODES } from '../defaults.js';
 export type { GuardMode } from '../defaults.js';

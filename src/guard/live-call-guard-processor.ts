@@ -1,23 +1,27 @@
 import { diag, metrics, SpanStatusCode, type Context, type Counter } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { GuardMode } from '../defaults.js';
-import { LiveCallDbAccessError } from '../errors.js';
+import { LiveCallDbAccessError, LiveCallIoAccessError } from '../errors.js';
 import { Attributes, Events, INSTRUMENTATION_NAME, Metrics } from './attributes.js';
 import { phaseOf } from './call-db-report.js';
 import { getCallScope, type CallPhase, type StatementRecorder } from './call-scope.js';
 import { callSiteOf, captureCallSite } from './call-site.js';
-import { isConnectionSpan, isDatabaseClientSpan, queryTextOf } from './db-span.js';
+import { IoAllowlist, type HostPattern } from './io-allowlist.js';
+import { ioDurationHistogram } from './io-time.js';
+import { ioDescriptionOf, ioKindOf, isConnectionSpan, queryTextOf, type IoKind } from './io-span.js';
 import type { LiveCall } from './live-call.js';
 import type { Logger } from '../logger.js';
 
-/** A database statement issued during a live call. */
+/** Outbound I/O (a database statement, an HTTP request, a Redis command, ...) issued during a live call. */
 export interface LiveCallViolation {
+  /** What kind of I/O: db, http, redis, messaging, rpc. */
+  kind: IoKind;
   callSid: string;
   tenantId: string;
   mode: GuardMode;
   /** True when the statement was rejected before reaching the database. */
   blocked: boolean;
-  /** The statement text (in block mode from the client hook; the span name when it has none). */
+  /** The statement text (in block mode from the client hook), `METHOD URL`, the command; the span name when it has none. */
   query: string;
   /** The application's call site. */
   stack: string;
@@ -32,10 +36,33 @@ export interface LiveCallGuardOptions {
   logger?: Logger;
   /** Called for each violation. Its errors are caught and reported to the OTel diag logger. */
   onViolation?: (violation: LiveCallViolation) => void;
+  /**
+   * Hosts the live path may talk to (the Realtime model endpoint, a TTS
+   * host): exact names, `*.domain`, or RegExps tested against the host and
+   * the URL. Their I/O is stamped allowed and counted, never a violation.
+   * Default: none.
+   */
+  allowHosts?: readonly HostPattern[];
 }
+
+/**
+ * Clients besides the database ones (every database span is blocked, as
+ * before) whose request fails through the client's own error path when the
+ * guard throws in onStart, before anything is sent (see docs/guard-io.md).
+ * Others (undici/fetch: its span starts in a diagnostics_channel subscriber,
+ * where a throw would be an uncaught exception) are reported, never blocked.
+ */
+const BLOCKABLE_SCOPES: ReadonlySet<string> = new Set([
+  '@opentelemetry/instrumentation-http',
+  '@opentelemetry/instrumentation-redis',
+]);
 
 /** What onStart learned about a database span, for onEnd. */
 interface Tracked {
+  kind: IoKind;
+  /** The live call it ran under, and whether it was allowed (its time is not charged to the budget). */
+  live?: LiveCall;
+  allowed?: boolean;
   report: StatementRecorder | undefined;
   phase: CallPhase;
   isStatement: boolean;
@@ -68,10 +95,14 @@ export class LiveCallGuardProcessor implements SpanProcessor {
   private readonly logger: Logger | undefined;
   private readonly onViolation: ((violation: LiveCallViolation) => void) | undefined;
   private readonly tracked = new WeakMap<Span | ReadableSpan, Tracked>();
+  private allowlist: IoAllowlist;
   private violationCounter: Counter | undefined;
+  private ioViolationCounter: Counter | undefined;
+  private ioAllowedCounter: Counter | undefined;
 
   constructor(options: LiveCallGuardOptions = {}) {
     this.mode = validMode(options.mode ?? 'report');
+    this.allowlist = new IoAllowlist(options.allowHosts ?? [], 'LiveCallGuardProcessor: allowHosts');
     this.logger = options.logger;
     this.onViolation = options.onViolation;
   }
@@ -84,22 +115,34 @@ export class LiveCallGuardProcessor implements SpanProcessor {
     this.mode = validMode(mode);
   }
 
+  /** Replaces the allowlist (`allowHosts`). */
+  setAllowHosts(hosts: readonly HostPattern[]): void {
+    this.allowlist = new IoAllowlist(hosts, 'LiveCallGuardProcessor: allowHosts');
+  }
+
   onStart(span: Span, parentContext: Context): void {
     const scope = getCallScope(parentContext);
-    if (scope === undefined || !isDatabaseClientSpan(span)) return;
+    if (scope === undefined) return;
+    const kind = ioKindOf(span as unknown as ReadableSpan);
+    if (kind === undefined) return;
 
     const { live, report, allowance, connectionSetup, callSite, statementText } = scope;
-    const tracked: Tracked = { report, phase: phaseOf(scope), isStatement: !isConnectionSpan(span), connectionSetup: connectionSetup === true };
+    const tracked: Tracked = { kind, report, phase: phaseOf(scope), isStatement: !isConnectionSpan(span as unknown as ReadableSpan), connectionSetup: connectionSetup === true };
     this.tracked.set(span, tracked);
-    if (!live || this.mode === 'off') return;
+    if (!live) return;
+    tracked.live = live;
+    if (this.mode === 'off') return;
 
-    span.setAttribute(Attributes.LIVE_CALL_ID, live.callSid);
-    if (allowance !== undefined) {
-      span.setAttributes({ [Attributes.ALLOWED]: true, [Attributes.ALLOWED_REASON]: allowance });
+    span.setAttributes({ [Attributes.LIVE_CALL_ID]: live.callSid, [Attributes.CONVERSATION_ID]: live.callSid });
+    const allowedBy = allowance ?? this.allowedHost((span as unknown as ReadableSpan).attributes);
+    if (allowedBy !== undefined) {
+      tracked.allowed = true;
+      span.setAttributes({ [Attributes.ALLOWED]: true, [Attributes.ALLOWED_REASON]: allowedBy });
+      this.allowedCounter().add(1, { [Attributes.IO_KIND]: kind });
       return;
     }
     if (!tracked.isStatement) return;
-    if (connectionSetup) {
+    if (connectionSetup && kind === 'db') {
       // Part of the query that opened the connection: that query is the violation.
       span.setAttribute(Attributes.CONNECTION_SETUP, true);
       return;
@@ -107,12 +150,18 @@ export class LiveCallGuardProcessor implements SpanProcessor {
 
     const stack = callSite ? callSiteOf(callSite) : captureCallSite();
     span.setAttribute(Attributes.VIOLATION, true);
-    span.setStatus({ code: SpanStatusCode.ERROR, message: 'database query during a live call' });
-    if (this.mode === 'block') {
-      const violation = this.violation(live, span, stack, statementText ?? span.name, true);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: kind === 'db' ? 'database query during a live call' : `${kind} I/O during a live call` });
+    if (this.mode === 'block' && (kind === 'db' || BLOCKABLE_SCOPES.has((span as unknown as ReadableSpan).instrumentationScope?.name ?? ''))) {
+      const what = kind === 'db' ? (statementText ?? span.name) : ioDescriptionOf(kind, span as unknown as ReadableSpan);
+      const violation = this.violation(kind, live, span, stack, what, true);
       this.report(violation, live);
-      throw new LiveCallDbAccessError(
-        `database query blocked during live call ${live.callSid}: no query may run while a call is live (LIVE_CALL_GUARD=block)`,
+      if (kind === 'db') {
+        throw new LiveCallDbAccessError(
+          `database query blocked during live call ${live.callSid}: no query may run while a call is live (LIVE_CALL_GUARD=block)`,
+        );
+      }
+      throw new LiveCallIoAccessError(
+        `${kind} request blocked during live call ${live.callSid}: no outbound I/O outside the allowlist may run while a call is live (LIVE_CALL_GUARD=block)`,
       );
     }
     // Reported once the instrumentation has set the statement text (right
@@ -122,11 +171,22 @@ export class LiveCallGuardProcessor implements SpanProcessor {
     process.nextTick(() => this.reportOnce(span, tracked));
   }
 
+  /** The allowlist entry allowing this host, as a reason. */
+  private allowedHost(attributes: ReadableSpan['attributes']): string | undefined {
+    const entry = this.allowlist.match(attributes);
+    return entry === undefined ? undefined : `allowlisted host ${entry}`;
+  }
+
   onEnd(span: ReadableSpan): void {
     const tracked = this.tracked.get(span);
     if (!tracked) return;
     this.tracked.delete(span);
-    if (tracked.isStatement && !tracked.connectionSetup) tracked.report?.record(tracked.phase, durationMs(span), queryTextOf(span.attributes));
+    const ms = durationMs(span);
+    if (tracked.isStatement && !tracked.connectionSetup && tracked.kind === 'db') tracked.report?.record(tracked.phase, ms, queryTextOf(span.attributes));
+    if (tracked.isStatement) {
+      ioDurationHistogram().record(ms, { [Attributes.IO_KIND]: tracked.kind, [Attributes.CALL_PHASE]: tracked.live ? 'live' : tracked.phase });
+      tracked.live?.ioTime.record(tracked.kind, ms, tracked.allowed === true);
+    }
     this.reportOnce(span, tracked);
   }
 
@@ -134,8 +194,9 @@ export class LiveCallGuardProcessor implements SpanProcessor {
     const pending = tracked.violation;
     if (!pending || pending.reported) return;
     pending.reported = true;
-    const query = queryTextOf((span as ReadableSpan).attributes) ?? span.name;
-    this.report(this.violation(pending.live, span, pending.stack, query, false), pending.live);
+    const readable = span as ReadableSpan;
+    const query = tracked.kind === 'db' ? (queryTextOf(readable.attributes) ?? span.name) : ioDescriptionOf(tracked.kind, readable);
+    this.report(this.violation(tracked.kind, pending.live, span, pending.stack, query, false), pending.live);
   }
 
   forceFlush(): Promise<void> {
@@ -147,6 +208,7 @@ export class LiveCallGuardProcessor implements SpanProcessor {
   }
 
   private violation(
+    kind: IoKind,
     live: LiveCall,
     span: Span | ReadableSpan,
     stack: string,
@@ -154,30 +216,40 @@ export class LiveCallGuardProcessor implements SpanProcessor {
     blocked: boolean,
   ): LiveCallViolation {
     const { traceId, spanId } = span.spanContext();
-    return { callSid: live.callSid, tenantId: String(live.tenantId), mode: this.mode, blocked, query, stack, traceId, spanId };
+    return { kind, callSid: live.callSid, tenantId: String(live.tenantId), mode: this.mode, blocked, query, stack, traceId, spanId };
   }
 
   /** Event on `in_live_call`, counter, warn log, user callback. */
   private report(violation: LiveCallViolation, live: LiveCall): void {
+    const db = violation.kind === 'db';
     if (live.span.isRecording()) {
-      live.span.addEvent(Events.DB_VIOLATION, {
-        [Attributes.DB_QUERY_TEXT]: violation.query,
+      live.span.addEvent(db ? Events.DB_VIOLATION : Events.IO_VIOLATION, {
+        ...(db ? { [Attributes.DB_QUERY_TEXT]: violation.query } : { [Attributes.IO_TARGET]: violation.query }),
+        [Attributes.IO_KIND]: violation.kind,
         [Attributes.CODE_STACKTRACE]: violation.stack,
         [Attributes.BLOCKED]: violation.blocked,
         [Attributes.VIOLATING_SPAN_ID]: violation.spanId,
       });
     }
-    this.counter().add(1, { mode: violation.mode });
+    if (db) this.counter().add(1, { mode: violation.mode });
+    this.ioCounter().add(1, { [Attributes.IO_KIND]: violation.kind, mode: violation.mode });
     this.logger?.warn(
       {
         call_sid: violation.callSid,
+        io_kind: violation.kind,
         tenant_id: violation.tenantId,
         mode: violation.mode,
         blocked: violation.blocked,
         query: violation.query,
         stack: violation.stack,
       },
-      violation.blocked ? 'database query blocked during a live call' : 'database query during a live call',
+      db
+        ? violation.blocked
+          ? 'database query blocked during a live call'
+          : 'database query during a live call'
+        : violation.blocked
+          ? `${violation.kind} request blocked during a live call`
+          : `${violation.kind} request during a live call`,
     );
     if (this.onViolation) {
       try {
@@ -195,6 +267,20 @@ export class LiveCallGuardProcessor implements SpanProcessor {
       description: 'Database statements issued during a live call (reported or blocked)',
     });
     return this.violationCounter;
+  }
+
+  private ioCounter(): Counter {
+    this.ioViolationCounter ??= metrics.getMeter(INSTRUMENTATION_NAME).createCounter(Metrics.IO_VIOLATIONS, {
+      description: 'Outbound I/O (database, HTTP, Redis, messaging, RPC) issued during a live call, reported or blocked',
+    });
+    return this.ioViolationCounter;
+  }
+
+  private allowedCounter(): Counter {
+    this.ioAllowedCounter ??= metrics.getMeter(INSTRUMENTATION_NAME).createCounter(Metrics.IO_ALLOWED, {
+      description: 'Outbound I/O during a live call that was allowed (allowlisted host, escape hatch)',
+    });
+    return this.ioAllowedCounter;
   }
 }
 

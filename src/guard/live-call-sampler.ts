@@ -10,10 +10,11 @@ import {
 } from '@opentelemetry/sdk-trace';
 import { ConfigError } from '../errors.js';
 import { getCallScope } from './call-scope.js';
-import { hasDatabaseAttributes } from './db-span.js';
+import { ioKindOfAttributes } from './io-span.js';
 
 /**
- * Wraps the configured sampler so that a database span under a live call (or
+ * Wraps the configured sampler so that an I/O span (database, HTTP, Redis,
+ * messaging, RPC: the shared predicate) under a live call (or
  * a call whose statements are counted) is at least RECORDed: span processors see it, the
  * guard can report or block it, and the exporters still export only what the
  * configured sampler chose.
@@ -33,7 +34,7 @@ export class LiveCallSampler implements Sampler {
     if (result.decision !== SamplingDecision.NOT_RECORD) return result;
     const scope = getCallScope(ctx);
     if (!scope?.live && !scope?.report) return result;
-    if (!hasDatabaseAttributes(attributes)) return result;
+    if (ioKindOfAttributes(attributes, spanKind) === undefined) return result;
     return { ...result, decision: SamplingDecision.RECORD };
   }
 

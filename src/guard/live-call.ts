@@ -1,6 +1,7 @@
 import { context, SpanKind, trace, type Context } from '@opentelemetry/api';
 import { Attributes, INSTRUMENTATION_NAME, SpanNames } from './attributes.js';
 import { getCallScope, withCallScope, type LiveCall, type LiveCallInfo } from './call-scope.js';
+import { LiveIoTime } from './io-time.js';
 import { startNow } from './start-now.js';
 
 export type { LiveCall, LiveCallInfo };
@@ -24,21 +25,31 @@ export function startLiveCall(info: LiveCallInfo, parent: Context = context.acti
       attributes: {
         [Attributes.LIVE_CALL]: true,
         [Attributes.CALL_SID]: info.callSid,
+        [Attributes.CONVERSATION_ID]: info.callSid,
         [Attributes.TENANT_ID]: String(info.tenantId),
       },
     },
     parent,
   );
   let ended = false;
+  const budget = info.ioBudgetMs;
+  if (budget !== undefined && (!Number.isFinite(budget) || budget < 0)) {
+    throw new TypeError(`startLiveCall: ioBudgetMs must be a number of milliseconds >= 0 (received ${JSON.stringify(budget)})`);
+  }
+  const ioTime = new LiveIoTime(span, budget);
   const live: LiveCall = {
     callSid: info.callSid,
     tenantId: info.tenantId,
+    ...(budget === undefined ? {} : { ioBudgetMs: budget }),
     span,
+    ioTime,
+    startTurn: () => ioTime.startTurn(),
     context: undefined as unknown as Context,
     run: (fn) => context.with(live.context, () => startNow(fn())),
     end: () => {
       if (ended) return;
       ended = true;
+      ioTime.finish();
       span.end();
     },
   };

@@ -241,6 +241,7 @@ export class MediaSession {
     this.state = 'loading';
     this.root.setAttributes({
       [Attributes.CALL_SID]: callSid,
+      [Attributes.CONVERSATION_ID]: callSid,
       [Attributes.STREAM_SID]: streamSid,
       [Attributes.TENANT_ID]: String(tenantId),
       [Attributes.DIRECTION]: direction,
