@@ -56,7 +56,10 @@ export interface JournalBackend {
   openCall(header: CallHeader): CallJournalHandle;
   /** Whether the journal takes writes now (`/readyz`, admission of new calls). */
   health(): JournalHealth;
-  /** A call's append failed (its write stayed in memory): counted; the journal is unwritable until it recovers. */
+  /**
+   * A call's append failed (its write stayed in memory): counted; the journal is unwritable until it recovers.
+   * @internal Called by WriteBuffer.
+   */
   reportAppendFailure(callSid: string, error: unknown): void;
   /** Calls open for appends now (live calls of this process). */
   readonly openCalls: number;
