@@ -11,6 +11,8 @@ import WebSocket from 'ws';
 import type { TenantId } from '../buffer/journal-format.js';
 import type { WriteOperations } from '../buffer/write-operation.js';
 import { Attributes, INSTRUMENTATION_NAME, SpanNames } from '../guard/attributes.js';
+import { allowDatabaseDuringLiveCall } from '../guard/live-call.js';
+
 import type { AgentCall, AgentSession } from '../twilio/agent.js';
 import { FRAME_BYTES } from '../twilio/audio-chunks.js';
 import { Playback } from './playback.js';
@@ -20,6 +22,9 @@ import type { HandledServerEvent } from './server-events.js';
 import { parseServerEvent } from './server-events.js';
 import { answerToolCall } from './tool-answer.js';
 import type { TranscriptEntry } from './transcript.js';
+
+/** Why the guard allows the model socket's upgrade request under a live call. */
+const MODEL_SOCKET = 'the call\'s OpenAI Realtime model socket';
 
 type State = 'connecting' | 'open' | 'gone' | 'closed';
 
@@ -68,12 +73,15 @@ export class RealtimeBridge<TContext, TOps extends WriteOperations, TTenant exte
   ) {
     // startCall runs inside the call's live context: the model's events are handled in it too.
     this.live = context.active();
-    this.socket = new WebSocket(options.endpoint, {
-      headers: { Authorization: `Bearer ${options.apiKey}` },
-      maxPayload: options.maxEventBytes,
-      handshakeTimeout: options.connectTimeoutMs,
-      perMessageDeflate: false,
-    });
+    // The call's own media link: allowed and counted by the guard, never a violation.
+    this.socket = allowDatabaseDuringLiveCall(MODEL_SOCKET, () =>
+      new WebSocket(options.endpoint, {
+        headers: { Authorization: `Bearer ${options.apiKey}` },
+        maxPayload: options.maxEventBytes,
+        handshakeTimeout: options.connectTimeoutMs,
+        perMessageDeflate: false,
+      }),
+    );
     this.connectTimer = setTimeout(() => this.refused('no answer within connectTimeoutMs', false), options.connectTimeoutMs);
     this.connectTimer.unref();
     this.socket.on('unexpected-response', (request, response) => {
