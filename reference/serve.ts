@@ -87,7 +87,8 @@ export async function serve(config: Config, logger: Logger, options: ServeOption
       verifyClient: own.verifyClient,
       readiness: {
         isDraining: () => own.ready().state !== 'running',
-        refusal: () => own.ready().reason,
+        // Degraded while flushes fail (the database down or read-only): their writes stay journaled meanwhile.
+        refusal: () => own.ready().reason ?? (own.flusher.stats().degraded ? 'flushes are failing: writes stay journaled until the database takes them' : undefined),
         detail: () => {
           const { journal, flusher, calls } = own.ready();
           return { journal: { ...flusher, ...journal }, calls };

@@ -161,7 +161,8 @@ export function createCallLayer<TContext, TOps extends WriteOperations, TTenant 
   const publicUrl = options.twilio?.publicUrl;
   const mediaPath = options.mediaPath ?? '/media';
   const journal = typeof options.journal === 'string' ? new Journal({ dir: options.journal, logger }) : options.journal;
-  const flusher = new Flusher({ ...options.flusher, knex: options.knex, operations: options.app.writes, journal, logger });
+  // The start check also proves the tenant column takes the app's tenant ids.
+  const flusher = new Flusher({ tenantSchema: options.app.tenant, ...options.flusher, knex: options.knex, operations: options.app.writes, journal, logger });
   const { handler, hub } = mountMediaStream({
     knex: options.knex,
     app: options.app,
