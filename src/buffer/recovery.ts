@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { JournalError } from '../errors.js';
 import type { Journal } from './journal.js';
-import type { Logger } from '../logger.js';
-import { describeError, unreadableLetterName, writeDeadLetter, type WrittenDeadLetter } from './dead-letter.js';
-import type { FlushOutcome, RecoveryReport } from './flush-outcome.js';
+import type { JournalRecoveryHost } from './journal-recovery.js';
+import { describeError, unreadableLetterName, writeDeadLetter } from './dead-letter.js';
+import type { RecoveryReport } from './flush-outcome.js';
 import { freeJournalPath, isHeaderless, JOURNAL_SUFFIX, parseJournal, parseJournalFileName } from './journal-format.js';
 import type { Owner } from './owner.js';
 import { isOwnerAlive } from './owner.js';
@@ -92,18 +92,8 @@ export function takeOrphan(orphan: OrphanJournal, journal: Journal, operations: 
 }
 
 /** What a recovery pass needs from the flusher that runs it. */
-export interface RecoveryHost {
+export interface RecoveryHost extends JournalRecoveryHost {
   readonly journal: Journal;
-  readonly operations: WriteOperations;
-  /** Orphans replayed at once. */
-  readonly concurrency: number;
-  readonly logger: Logger;
-  /** A stopped flusher claims no more orphans. */
-  isStopped(): boolean;
-  /** Lands a recovered buffer (with retries), as Flusher.flush does. */
-  replay(buffer: WriteBuffer): Promise<FlushOutcome>;
-  /** An unreadable journal was dead-lettered: count (unless its letter was there already) and log it. */
-  deadLettered(callSid: string, reason: string, letter: WrittenDeadLetter): void;
 }
 
 /**
