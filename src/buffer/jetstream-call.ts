@@ -77,6 +77,7 @@ export class JetStreamCall implements CallJournalHandle {
   private publish(line: string, seq: number): Promise<boolean> {
     const ack = this.host.publish(this.path, line, `${this.path}:${seq}`);
     this.pending.add(ack);
+    // The host's publish never rejects: a failure resolves false.
     void ack.then((ok) => {
       this.pending.delete(ack);
       if (!ok) this.failed = true;

@@ -403,6 +403,7 @@ export class JetStreamJournal implements JournalBackend, RecoverableJournal {
   private track(task: Promise<unknown>, what: string): void {
     const owned = task.catch((error: unknown) => this.logger?.warn({ err: error, url: this.url }, `${what} failed`));
     this.tasks.add(owned);
+    // `owned` never rejects (caught above), so neither does its finally.
     void owned.finally(() => this.tasks.delete(owned));
   }
 }

@@ -149,7 +149,7 @@ export interface CallLayer {
  * const layer = createCallLayer({ knex, app, agent, journal: '.data/journal', streamSecret, twilio: { authToken, publicUrl } });
  * await layer.start();
  * app.ws('/media', layer.handler);            // with wsOptions.verifyClient: layer.verifyClient
- * process.once('SIGTERM', () => void layer.stop());
+ * process.once('SIGTERM', () => layer.stop().catch((error) => logger.error({ err: error }, 'stop failed')));
  * ```
  */
 export function createCallLayer<TContext, TOps extends WriteOperations, TTenant extends TenantId>(
