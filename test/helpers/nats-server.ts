@@ -15,15 +15,30 @@ export function natsServerBinary(): string {
   return found;
 }
 
-/** A free loopback TCP port (listened on and released). */
+/**
+ * Ports below Linux's ephemeral range (32768-60999): a port the OS picks
+ * for port 0 is also the kind it hands to outgoing connections, so a
+ * server restarted on it later (a killed node coming back) could find it
+ * taken by some client socket.
+ */
+const PORT_RANGE = { from: 20_000, to: 32_000 } as const;
+
+/** A free loopback TCP port outside the ephemeral range (listened on and released). */
 export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
+  for (let attempt = 0; ; attempt++) {
+    const port = PORT_RANGE.from + Math.floor(Math.random() * (PORT_RANGE.to - PORT_RANGE.from));
+    const server = net.createServer();
+    const listening = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (listening) {
+      server.close();
+      await once(server, 'close');
+      return port;
+    }
+    if (attempt >= 100) throw new Error(`no free loopback port in ${PORT_RANGE.from}-${PORT_RANGE.to} after 100 tries`);
+  }
 }
 
 /** One nats-server process with JetStream, on loopback ports, its store in a temporary directory. */
