@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Flusher } from '../../src/buffer/flusher.js';
@@ -10,17 +9,9 @@ import { WriteBuffer } from '../../src/buffer/write-buffer.js';
 import { deadLettersCommand } from '../../src/cli/dead-letters-command.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { clinicWrites, createClinicSchema } from '../buffer/clinic-schema.js';
+import { captureCli, type CliOutcome } from '../helpers/cli-output.js';
 
-async function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const code = await deadLettersCommand(args, { stdout, stderr }, env);
-  return { code, stdout: out, stderr: err };
-}
+const run = (args: string[], env: NodeJS.ProcessEnv): Promise<CliOutcome> => captureCli((io) => deadLettersCommand(args, io, env));
 
 describe('live-call-guard dead-letters list|replay', () => {
   let db: TestDatabase;

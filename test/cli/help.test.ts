@@ -1,22 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { CHECK_USAGE, USAGE } from '../../src/cli/usage.js';
 import { ROOT, spawnNode } from '../helpers/processes.js';
+import { captureCli, type CliOutcome } from '../helpers/cli-output.js';
 
 const VERSION = (JSON.parse(readFileSync(`${ROOT}/package.json`, 'utf8')) as { version: string }).version;
 
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const code = await main(argv, { stdout, stderr });
-  return { code, stdout: out, stderr: err };
-}
+const run = (argv: string[]): Promise<CliOutcome> => captureCli((io) => main(argv, io));
 
 describe('live-call-guard --help and --version', () => {
   it.each([

@@ -1,20 +1,11 @@
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../../reference/cli/main.js';
 import { SERVE_USAGE, SIMULATE_SCENARIOS, SIMULATE_USAGE, USAGE } from '../../../reference/cli/usage.js';
 import { SCENARIOS } from '../../../reference/sim/simulate.js';
 import { RECEPTIONIST, spawnNode } from '../../helpers/processes.js';
+import { captureCli, type CliOutcome } from '../../helpers/cli-output.js';
 
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const code = await main(argv, { stdout, stderr });
-  return { code, stdout: out, stderr: err };
-}
+const run = (argv: string[]): Promise<CliOutcome> => captureCli((io) => main(argv, io));
 
 describe('the reference app: --help', () => {
   it.each([
