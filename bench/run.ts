@@ -22,7 +22,8 @@ const { benchGuardOverhead } = await import('./guard-overhead.js');
 const { benchIoGuardOverhead } = await import('./io-guard-overhead.js');
 const { benchCheckThroughput } = await import('./check-throughput.js');
 const { benchHtmlReport } = await import('./html-report.js');
-const { benchCapacity, capacityMarkdown } = await import('./capacity/run-capacity.js');
+const { benchCapacity } = await import('./capacity/run-capacity.js');
+const { capacityMarkdown } = await import('./capacity/capacity-report.js');
 const { benchCallPath, callPathMarkdown } = await import('./call-path.js');
 const { benchStartStatement, startStatementMarkdown } = await import('./start-statement.js');
 const { benchPrewarm, prewarmMarkdown, prewarmBroken } = await import('./prewarm.js');
@@ -156,15 +157,19 @@ try {
     calls.levels.some((l) => l.server === 'cached' && l.calls === 10 && l.failed > 0) && 'cached: a call failed at 10 concurrent calls',
     html.callsDrawn !== Math.min(html.violations, 100) + 20 && `check --html: ${html.callsDrawn} calls drawn, expected the caps`,
     html.fileMb > 8 && `check --html: a ${html.fileMb} MB report, expected a few MB`,
-    // Capacity in quick mode: every call of the tiny level answered, on both servers, and a profile read.
-    ...(['bare', 'ours'] as const).map((server) => {
+    // Capacity in quick mode: every call of the tiny level answered, on each server, profiles read,
+    // and past MAX_LIVE_CALLS every caller either answered or refused cleanly.
+    ...(['bare', 'layer', 'receptionist'] as const).map((server) => {
       if (!quick) return false; // full mode: levels past the limit fail by design
-      const levels = capacity.levels.filter((l) => l.server === server);
+      const levels = capacity.runs.flatMap((run) => run.levels).filter((l) => l.server === server);
       if (levels.length === 0) return `capacity: no ${server} level ran`;
       const broken = levels.find((l) => l.failed > 0);
       return broken ? `capacity: ${server} at ${broken.calls} calls: ${broken.failed} failed ${JSON.stringify(broken.failures)}` : false;
     }),
-    capacity.profile !== null && capacity.profile.top.length === 0 && 'capacity: the profile has no entries',
+    capacity.profiles.some((p) => p.model.parts.length === 0) && 'capacity: a profile has no samples',
+    capacity.overload !== null &&
+      (capacity.overload.unanswered > 0 || capacity.overload.refused === 0) &&
+      `capacity: past MAX_LIVE_CALLS ${capacity.overload.refused} refused and ${capacity.overload.unanswered} neither answered nor refused (expected some refused, none unanswered)`,
     ...prewarmBroken(prewarm),
     check.violationsFound !== check.violationsPlanted &&
       `check: found ${check.violationsFound} violations, ${check.violationsPlanted} planted`,

@@ -69,7 +69,11 @@ class Call {
         CallStatus: 'in-progress',
       });
       const stream = parseStreamTwiml(twiml);
-      if (!stream) throw new Error('webhook answered without a Stream');
+      if (!stream) {
+        // A clean refusal (the server is at MAX_LIVE_CALLS): Twilio plays the caller a busy signal.
+        this.fail(/<Reject\b[^>]*reason="busy"/.test(twiml) ? 'refused: busy TwiML' : 'webhook answered without a Stream');
+        return;
+      }
       // Connect where the server is (the Stream URL's host may be a public one).
       const target = new URL(new URL(stream.url).pathname, url);
       target.protocol = 'ws:';
@@ -86,7 +90,9 @@ class Call {
       await new Promise<void>((resolve, reject) => {
         ws.once('open', resolve);
         ws.once('close', () => reject(new Error('upgrade failed')));
-        ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+        ws.once('unexpected-response', (_req, res) =>
+          reject(new Error(res.statusCode === 503 ? 'refused: upgrade 503' : `upgrade refused: ${res.statusCode}`)),
+        );
       });
       this.streamSid = `MZ${this.callSid.slice(2)}`;
       this.mediaTail = `","payload":"${PAYLOAD}"},"streamSid":"${this.streamSid}"}`;
@@ -164,7 +170,7 @@ class Call {
 
   private onClose(code: number): void {
     this.closeCode = code;
-    if (this.phase === 'live') this.fail(`closed by the server before stop (${code})`);
+    if (this.phase === 'live') this.fail(code === 1013 ? 'refused: start 1013' : `closed by the server before stop (${code})`);
     else if (this.stopSent && code !== 1000) this.fail(`closed abnormally after stop (${code})`);
     this.finish();
   }

@@ -1,26 +1,26 @@
-// Capacity measured from outside, as issue #14 asks: our server
-// (`live-call-guard serve`, a child process, receptionist agent) and the bare
-// ws floor (bench/capacity/bare-floor.ts, a child process) driven by the
-// same lean client (bench/capacity/client.ts, a child process) in the same
-// run, level by level (interleaved: bare, then ours), both warmed up first.
+// Capacity measured from outside: the bare ws floor, our server with the
+// marks-only agent (the layer's own cost: the same work as the floor) and
+// our server with the receptionist, each a child process, driven by the same
+// lean client (bench/capacity/client.ts, a child process) in the same run,
+// level by level, interleaved (bare, layer, receptionist), warmed up first.
 // Per level: failed calls, DTMF → answering mark p50/p99, server cores
-// (/proc utime+stime over the steady window), server RSS, client cores.
-// Then a CPU profile of our server's steady window at one level, through the
-// inspector, summed by function.
-import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+// (/proc utime+stime over the steady window), server RSS, client cores and
+// missed ticks. The whole ladder runs `runs` times (fresh servers each run);
+// every run is reported and the median taken. Then CPU profiles at two
+// levels, summed into a cost model per call (cost-model.ts), and a level just
+// past MAX_LIVE_CALLS: what a caller gets there.
 import fs from 'node:fs/promises';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { DEFAULTS } from '../../src/defaults.js';
+import { costModel, type CostModel } from './cost-model.js';
 import { InspectorProfiler } from './inspector-profiler.js';
 import { coresBetween, machineCoresBetween, sample, type ProcSample } from './proc-stats.js';
-import { forkTs, spawnNode, type Child } from './processes.js';
-import { selfTimeMarkdown, topSelfTime, type SelfTimeSummary } from './profile-top.js';
+import { forkTs, type Child } from './processes.js';
 import type { ClientMessage, LevelReport, LevelRequest } from './protocol.js';
+import { buildServers, CAPACITY_SERVERS, startBare, startOurs, type CapacityServer, type RunningServer } from './servers.js';
 
-export type CapacityServer = 'bare' | 'ours';
+export type { CapacityServer } from './servers.js';
 
 export interface CapacityOptions {
   /** CI: one tiny level, structural checks only. */
@@ -31,11 +31,15 @@ export interface CapacityOptions {
   levels?: number[];
   /** The steady window of each level (ms). Default 10 s (quick: 2 s). */
   steadyMs?: number;
-  /** Level at which our server is profiled; 0: no profile. Default 500 (quick: 10). */
-  profileCalls?: number;
-  /** Stop starting new levels past this (ms). Default 15 min. */
+  /** Full runs of the ladder. Default 3 (quick: 1). */
+  runs?: number;
+  /** Levels at which each server is profiled for the cost model; [] for none. Default 250 and 750 (quick: 10). */
+  profileLevels?: number[];
+  /** The receptionist with this MAX_LIVE_CALLS, at 20% more calls; 0: not run. Default DEFAULTS.maxLiveCalls (quick: 5). */
+  overloadLimit?: number;
+  /** Stop starting new levels past this, per run (ms). Default 15 min. */
   budgetMs?: number;
-  /** Our server as `serve --workers N` (CPU and RSS summed over the primary and its workers). Default 1. */
+  /** Our servers as `serve --workers N` (CPU and RSS summed over the primary and its workers). Default 1. */
   workers?: number;
   /** Progress lines (stderr). */
   log?: (line: string) => void;
@@ -45,6 +49,8 @@ export interface CapacityLevel {
   server: CapacityServer;
   calls: number;
   failed: number;
+  /** Of the failed: turned away cleanly (busy TwiML, upgrade 503, start 1013). */
+  refused: number;
   failures: Record<string, number>;
   answerP50Ms: number;
   answerP99Ms: number;
@@ -59,27 +65,75 @@ export interface CapacityLevel {
   held: boolean;
 }
 
-export interface CapacityResult {
-  criterion: string;
-  /** Our server's worker processes (`serve --workers`). */
-  workers: number;
-  steadyMs: number;
+/** One full run of the ladder. */
+export interface CapacityRun {
   loadAverage: { before: number[]; after: number[] };
   /** RSS of each server after warm-up, idle (MB). */
   idleRssMb: Record<CapacityServer, number>;
   levels: CapacityLevel[];
-  held: { ours: number; bare: number; ratio: number };
-  /** At the highest level both held (else the lowest level run): CPU ms per call per second, and RSS per call above idle. */
-  perCall: { calls: number; oursCpuMs: number; bareCpuMs: number; cpuRatio: number; oursRssKb: number; bareRssKb: number } | null;
-  profile: ({ calls: number; file: string } & SelfTimeSummary) | null;
+  /** The highest level held with every lower level held too (0: none). */
+  held: Record<CapacityServer, number>;
+}
+
+/** A row against the floor, run by run, and the median. */
+export interface CapacityRow {
+  server: Exclude<CapacityServer, 'bare'>;
+  /** Held calls / the floor's held calls, per run. */
+  heldRatios: number[];
+  /** CPU per call / the floor's, per run, at the highest level both held (null: none). */
+  cpuRatios: Array<{ calls: number; ratio: number } | null>;
+  median: { heldRatio: number; cpuRatio: number | null };
+  target: { heldRatio: number; cpuRatio: number };
+  met: boolean;
+}
+
+export interface CapacityProfile {
+  server: CapacityServer;
+  calls: number;
+  file: string;
+  model: CostModel;
+}
+
+export interface OverloadResult {
+  maxLiveCalls: number;
+  calls: number;
+  answered: number;
+  refused: number;
+  /** Failures other than a clean refusal: never greeted, never answered, closed abnormally. */
+  unanswered: number;
+  refusals: Record<string, number>;
+  answerP99Ms: number;
+}
+
+export interface CapacityResult {
+  criterion: string;
+  workers: number;
+  steadyMs: number;
+  runs: CapacityRun[];
+  rows: CapacityRow[];
+  profiles: CapacityProfile[];
+  overload: OverloadResult | null;
 }
 
 export const HELD_P99_MS = 50;
 const CRITERION = `0 failed calls and DTMF → answer p99 < ${HELD_P99_MS} ms`;
 /** Calls start at this rate (per second) in every level. */
 const RAMP_CALLS_PER_SECOND = 200;
+/** Issue #20's targets against the floor: held calls at least, CPU per call at most. */
+export const TARGETS: Record<CapacityRow['server'], CapacityRow['target']> = {
+  layer: { heldRatio: 0.9, cpuRatio: 1.15 },
+  receptionist: { heldRatio: 0.8, cpuRatio: 1.25 },
+};
+/** A failure reason of the client that is a clean refusal. */
+export const isRefusal = (reason: string): boolean => reason.startsWith('refused');
 
 const round = (value: number, digits = 2): number => Math.round(value * 10 ** digits) / 10 ** digits;
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : round((sorted[mid - 1]! + sorted[mid]!) / 2, 3);
+}
 
 /** The load generator, with one level at a time. */
 class LoadClient {
@@ -118,301 +172,244 @@ class LoadClient {
   }
 }
 
-interface RunningServer {
-  server: CapacityServer;
-  child: Child;
-  url: string;
-  /** Resolves once the server has finished the last level's calls (ours: sessions closed, journals flushed). */
-  quiet(): Promise<void>;
-  inspectorUrl?: string;
-}
-
-async function startBare(): Promise<RunningServer> {
-  const child = spawnNode('bare floor', ['--import', 'tsx', 'bench/capacity/bare-floor.ts'], { ...process.env });
-  const [, url] = await child.waitForLine(/^bare-floor listening on (http:\/\/\S+)/);
-  return { server: 'bare', child, url: url!, quiet: () => Promise.resolve() };
-}
-
-/** `live-call-guard serve` as deployed (built first), its telemetry from a clean environment. */
-async function startOurs(databaseUrl: string, journalDir: string, inspect = false, workers = 1): Promise<RunningServer> {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('OTEL_') && key !== 'LIVE_CALL_TRACE_FILE') env[key] = value;
-  Object.assign(env, {
-    PORT: '0',
-    HOST: '127.0.0.1',
-    DATABASE_URL: databaseUrl,
-    JOURNAL_DIR: journalDir,
-    LOG_LEVEL: 'warn',
-    DRAIN_TIMEOUT_S: '5',
-    // The bench looks for the limit: no admission limit of our own in the way.
-    MAX_LIVE_CALLS: '0',
-    // As in production: the start message must carry the token of our TwiML.
-    CALL_STREAM_SECRET: randomBytes(24).toString('hex'),
-  });
-  const child = spawnNode(
-    'our server',
-    [...(inspect ? ['--inspect=127.0.0.1:0'] : []), '--import', 'tsx', 'reference/main.ts', 'serve', ...(workers > 1 ? ['--workers', String(workers)] : [])],
-    env,
-  );
-  const inspector = inspect ? child.waitForLine(/Debugger listening on (ws:\/\/\S+)/) : undefined;
-  const [, url] = await child.waitForLine(/^live-call-guard listening on (http:\/\/\S+)$/);
-  const quiet = async (): Promise<void> => {
-    // Bounded: 30 s of polling /readyz until no session is open and no call's journal awaits its flush
-    // (with workers: as many quiet answers in a row as 2x the workers, each on a new connection, round robin).
-    let quietInARow = 0;
-    for (let i = 0; i < 120; i += 1) {
-      const detail = (await readyz(url!)) as { calls?: { sessions: number }; journal?: { openCalls: number } };
-      if (detail.calls?.sessions === 0 && detail.journal?.openCalls === 0) {
-        if (++quietInARow >= 2 * workers) return;
-        continue;
-      }
-      quietInARow = 0;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-    throw new Error('our server did not finish its calls within 30 s of a level');
-  };
-  return { server: 'ours', child, url: url!, quiet, ...(inspector ? { inspectorUrl: (await inspector)[1]! } : {}) };
-}
-
-/** GET /readyz on a connection of its own (so that each answer may come from another worker). */
-function readyz(url: string): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(`${url}/readyz`, { agent: false, headers: { connection: 'close' } }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => {
-          try {
-            resolve(JSON.parse(body));
-          } catch (error) {
-            reject(error);
-          }
-        });
-        res.on('error', reject);
-      })
-      .on('error', reject);
-  });
-}
-
-async function build(): Promise<void> {
-  // The server runs from dist/: build it from this tree first.
-  await promisify(execFile)(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { maxBuffer: 16 << 20 });
-}
-
-export async function benchCapacity(options: CapacityOptions): Promise<CapacityResult> {
-  const { quick } = options;
-  const log = options.log ?? ((line: string) => process.stderr.write(`capacity: ${line}\n`));
-  const levels = options.levels ?? (quick ? [10] : [250, 500, 750, 1000, 1250, 1500, 1750, 2000]);
-  const steadyMs = options.steadyMs ?? (quick ? 2_000 : 10_000);
-  const profileCalls = options.profileCalls ?? (quick ? 10 : 500);
-  const budgetMs = options.budgetMs ?? 15 * 60_000;
-  const began = performance.now();
-  const loadBefore = os.loadavg().map((l) => round(l));
-
-  const request = (url: string, calls: number, runId: string, steady = steadyMs): LevelRequest => ({
+/** Calls and the steady window of one level, as the client runs it. */
+function levelRequest(url: string, calls: number, runId: string, steadyMs: number, quick: boolean): LevelRequest {
+  return {
     type: 'level',
     url,
     calls,
     rampMs: Math.round((calls / RAMP_CALLS_PER_SECOND) * 1000),
     greetTimeoutMs: 15_000,
     settleMs: quick ? 200 : 1_000,
-    steadyMs: steady,
+    steadyMs,
     answerGraceMs: 2_000,
     closeTimeoutMs: 15_000,
     runId,
+  };
+}
+
+let levelsRun = 0;
+/** Call sids unique over the run and over earlier runs on the same database. */
+const nextRunId = (): string => `${Date.now().toString(16)}${(levelsRun++).toString(16).padStart(4, '0')}`;
+
+/** One level against one server; `onEdge` at the steady window's start and end. */
+async function runLevel(
+  client: LoadClient,
+  server: RunningServer,
+  calls: number,
+  steadyMs: number,
+  quick: boolean,
+  onEdge?: (edge: 'steady-start' | 'steady-end') => void,
+): Promise<CapacityLevel> {
+  let from: ProcSample | undefined;
+  let to: ProcSample | undefined;
+  const report = await client.run(levelRequest(server.url, calls, nextRunId(), steadyMs, quick), (edge) => {
+    if (edge === 'steady-start') from = sample(server.child.pid);
+    else to = sample(server.child.pid);
+    onEdge?.(edge);
   });
-  let runs = 0;
-  /** Call sids unique over the run and over earlier runs on the same database. */
-  const runId = (): string => `${Date.now().toString(16)}${(runs++).toString(16).padStart(4, '0')}`;
+  await server.quiet().catch((error: unknown) => {
+    throw new Error(`${server.server} did not quiet down after ${calls} calls: ${String(error)}\n${server.child.tail()}`, { cause: error });
+  });
+  if (!from || !to) throw new Error(`${server.server} at ${calls} calls: no steady window was reported`);
+  const refused = Object.entries(report.failures).reduce((n, [reason, count]) => n + (isRefusal(reason) ? count : 0), 0);
+  return {
+    server: server.server,
+    calls,
+    failed: report.failed,
+    refused,
+    failures: report.failures,
+    answerP50Ms: report.answerMs.p50,
+    answerP99Ms: report.answerMs.p99,
+    serverCores: round(coresBetween(from, to), 3),
+    serverRssMb: round(to.rssMb, 1),
+    clientCores: report.clientCores,
+    clientTickLateP99Ms: report.tickLateMs.p99,
+    clientTicksSkipped: report.ticksSkipped,
+    machineCores: round(machineCoresBetween(from, to), 2),
+    held: report.failed === 0 && report.answerMs.count === calls && report.answerMs.p99 < HELD_P99_MS,
+  };
+}
 
-  await build();
-  const journalRoot = await fs.mkdtemp(path.join(os.tmpdir(), 'lcg-capacity-'));
-  const started: Child[] = [];
-  const result: CapacityLevel[] = [];
+function describe(level: CapacityLevel): string {
+  return (
+    `${level.server} ${level.calls}: ${level.failed} failed, p99 ${level.answerP99Ms} ms, server ${level.serverCores} cores, ` +
+    `${level.serverRssMb} MB, client ${level.clientCores} cores (ticks late p99 ${level.clientTickLateP99Ms} ms, ${level.clientTicksSkipped} skipped), ` +
+    `machine ${level.machineCores} cores${level.held ? '' : ' — not held'}` +
+    (level.failed > 0 ? ` ${JSON.stringify(level.failures)}` : '')
+  );
+}
+
+async function startServer(server: CapacityServer, options: CapacityOptions, journalDir: string, extra: { inspect?: boolean; maxLiveCalls?: number } = {}): Promise<RunningServer> {
+  if (server === 'bare') return startBare(extra.inspect);
+  return startOurs(server, { databaseUrl: options.databaseUrl, journalDir, workers: options.workers ?? 1, ...extra });
+}
+
+/** One full run of the ladder on fresh servers: each level on each server, until each stops holding. */
+async function runLadder(client: LoadClient, options: CapacityOptions, journalRoot: string, runNumber: number): Promise<CapacityRun> {
+  const { quick } = options;
+  const log = options.log!;
+  const levels = options.levels ?? (quick ? [10] : [250, 500, 750, 1000, 1250, 1500, 1750, 2000]);
+  const steadyMs = options.steadyMs ?? (quick ? 2_000 : 10_000);
+  const budgetMs = options.budgetMs ?? 15 * 60_000;
+  const began = performance.now();
+  const loadBefore = os.loadavg().map((l) => round(l));
+  const servers: RunningServer[] = [];
   try {
-    const client = await LoadClient.start();
-    started.push(client.child);
-    const workers = options.workers ?? 1;
-    const servers = [await startBare(), await startOurs(options.databaseUrl, path.join(journalRoot, 'ours'), false, workers)];
-    for (const server of servers) started.push(server.child);
-
-    const runLevel = async (server: RunningServer, calls: number, steady = steadyMs, onEdge?: (edge: 'steady-start' | 'steady-end') => void) => {
-      let from: ProcSample | undefined;
-      let to: ProcSample | undefined;
-      const report = await client.run(request(server.url, calls, runId(), steady), (edge) => {
-        if (edge === 'steady-start') from = sample(server.child.pid);
-        else to = sample(server.child.pid);
-        onEdge?.(edge);
-      });
-      await server.quiet().catch((error: unknown) => {
-        throw new Error(`${server.server} did not quiet down after ${calls} calls: ${String(error)}\n${server.child.tail()}`, { cause: error });
-      });
-      if (!from || !to) throw new Error(`${server.server} at ${calls} calls: no steady window was reported`);
-      const level: CapacityLevel = {
-        server: server.server,
-        calls,
-        failed: report.failed,
-        failures: report.failures,
-        answerP50Ms: report.answerMs.p50,
-        answerP99Ms: report.answerMs.p99,
-        serverCores: round(coresBetween(from, to), 3),
-        serverRssMb: round(to.rssMb, 1),
-        clientCores: report.clientCores,
-        clientTickLateP99Ms: report.tickLateMs.p99,
-        clientTicksSkipped: report.ticksSkipped,
-        machineCores: round(machineCoresBetween(from, to), 2),
-        held: report.failed === 0 && report.answerMs.count === calls && report.answerMs.p99 < HELD_P99_MS,
-      };
-      return level;
-    };
-
+    for (const server of CAPACITY_SERVERS) servers.push(await startServer(server, options, path.join(journalRoot, `run${runNumber}-${server}`)));
     // Warm: connections, JIT, the pool, the journal directory.
     for (const server of servers) {
-      const warm = await runLevel(server, quick ? 5 : 100, quick ? 1_000 : 3_000);
-      log(`${server.server} warm-up: ${warm.calls} calls, ${warm.failed} failed`);
+      const warm = await runLevel(client, server, quick ? 5 : 100, quick ? 1_000 : 3_000, quick);
+      log(`run ${runNumber}: ${server.server} warm-up: ${warm.calls} calls, ${warm.failed} failed`);
     }
-    const idleRssMb = { bare: round(sample(servers[0]!.child.pid).rssMb, 1), ours: round(sample(servers[1]!.child.pid).rssMb, 1) } as Record<CapacityServer, number>;
-
-    const failedAt = new Map<CapacityServer, number>();
+    const idleRssMb = Object.fromEntries(servers.map((s) => [s.server, round(sample(s.child.pid).rssMb, 1)])) as Record<CapacityServer, number>;
+    const result: CapacityLevel[] = [];
+    const failedAt = new Set<CapacityServer>();
     for (const calls of levels) {
       for (const server of servers) {
         if (failedAt.has(server.server)) continue;
         if (performance.now() - began > budgetMs) {
-          log(`time budget of ${budgetMs / 1000} s spent: no ${server.server} level at ${calls}`);
+          log(`run ${runNumber}: time budget of ${budgetMs / 1000} s spent: no ${server.server} level at ${calls}`);
+          failedAt.add(server.server);
           continue;
         }
-        let level = await runLevel(server, calls);
+        let level = await runLevel(client, server, calls, steadyMs, quick);
         if (!level.held && level.clientTicksSkipped > 0) {
           // The client itself was starved (other load on the machine): the level says little; once more.
-          log(`${server.server} ${calls}: not held with ${level.clientTicksSkipped} client ticks skipped; once more`);
-          level = await runLevel(server, calls);
+          log(`run ${runNumber}: ${describe(level)}; the client was starved: once more`);
+          level = await runLevel(client, server, calls, steadyMs, quick);
         }
         result.push(level);
-        log(
-          `${server.server} ${calls}: ${level.failed} failed, p99 ${level.answerP99Ms} ms, server ${level.serverCores} cores, ` +
-            `${level.serverRssMb} MB, client ${level.clientCores} cores (ticks late p99 ${level.clientTickLateP99Ms} ms, ${level.clientTicksSkipped} skipped), ` +
-            `machine ${level.machineCores} cores${level.held ? '' : ' — not held'}` +
-            (level.failed > 0 ? ` ${JSON.stringify(level.failures)}` : ''),
-        );
+        log(`run ${runNumber}: ${describe(level)}`);
         // Full mode stops a server at its first level not held; quick mode runs its level regardless.
-        if (!level.held && !quick) failedAt.set(server.server, calls);
+        if (!level.held && !quick) failedAt.add(server.server);
       }
       if (failedAt.size === servers.length) break;
     }
-    for (const server of servers) {
-      await server.child.stop();
-      started.splice(started.indexOf(server.child), 1);
-    }
+    const held = Object.fromEntries(CAPACITY_SERVERS.map((server) => [server, heldLevel(result, server)])) as Record<CapacityServer, number>;
+    return { loadAverage: { before: loadBefore, after: os.loadavg().map((l) => round(l)) }, idleRssMb, levels: result, held };
+  } finally {
+    await Promise.all(servers.map((s) => s.child.stop()));
+  }
+}
 
-    let profile: CapacityResult['profile'] = null;
-    if (profileCalls > 0) {
-      const ours = await startOurs(options.databaseUrl, path.join(journalRoot, 'profiled'), true);
-      started.push(ours.child);
-      const profiler = await InspectorProfiler.connect(ours.inspectorUrl!);
-      try {
-        await runLevel(ours, quick ? 5 : 100, quick ? 1_000 : 3_000);
+/** The highest level held with every lower level held too. */
+function heldLevel(levels: CapacityLevel[], server: CapacityServer): number {
+  let best = 0;
+  for (const level of levels.filter((l) => l.server === server).sort((a, b) => a.calls - b.calls)) {
+    if (!level.held) break;
+    best = level.calls;
+  }
+  return best;
+}
+
+/** CPU per call of `server` over the floor's, at the highest level both held (else the lowest both ran). */
+function cpuRatio(run: CapacityRun, server: CapacityServer): { calls: number; ratio: number } | null {
+  const both = run.levels.filter((l) => l.server === server && run.levels.some((b) => b.server === 'bare' && b.calls === l.calls));
+  const level = both.filter((l) => l.held && l.calls <= run.held.bare).at(-1) ?? both[0];
+  if (!level) return null;
+  const bare = run.levels.find((l) => l.server === 'bare' && l.calls === level.calls)!;
+  return { calls: level.calls, ratio: round(level.serverCores / Math.max(1e-9, bare.serverCores), 2) };
+}
+
+function row(runs: CapacityRun[], server: CapacityRow['server']): CapacityRow {
+  const heldRatios = runs.map((run) => round(run.held[server] / Math.max(1, run.held.bare), 2));
+  const cpuRatios = runs.map((run) => cpuRatio(run, server));
+  const cpus = cpuRatios.flatMap((c) => (c ? [c.ratio] : []));
+  const heldRatio = median(heldRatios);
+  const cpu = cpus.length > 0 ? median(cpus) : null;
+  const target = TARGETS[server];
+  return { server, heldRatios, cpuRatios, median: { heldRatio, cpuRatio: cpu }, target, met: heldRatio >= target.heldRatio && cpu !== null && cpu <= target.cpuRatio };
+}
+
+/** Each server profiled over a level's steady window, at each level of `levels`. */
+async function profileServers(client: LoadClient, options: CapacityOptions, journalRoot: string, levels: number[]): Promise<CapacityProfile[]> {
+  const { quick } = options;
+  const steadyMs = options.steadyMs ?? (quick ? 2_000 : 10_000);
+  const profiles: CapacityProfile[] = [];
+  await fs.mkdir('bench/results/profiles', { recursive: true });
+  for (const server of CAPACITY_SERVERS) {
+    const running = await startServer(server, options, path.join(journalRoot, `profiled-${server}`), { inspect: true });
+    const profiler = await InspectorProfiler.connect(running.inspectorUrl!);
+    try {
+      await runLevel(client, running, quick ? 5 : 100, quick ? 1_000 : 3_000, quick);
+      for (const calls of levels) {
         let profiling: Promise<unknown> = Promise.resolve();
         let stopped: Promise<Awaited<ReturnType<InspectorProfiler['stop']>>> | undefined;
-        const level = await runLevel(ours, profileCalls, steadyMs, (edge) => {
+        const level = await runLevel(client, running, calls, steadyMs, quick, (edge) => {
           if (edge === 'steady-start') profiling = profiler.start();
           else stopped = profiling.then(() => profiler.stop());
         });
         const cpuProfile = await stopped!;
-        await fs.mkdir('bench/results', { recursive: true });
-        const file = `bench/results/capacity-ours-${profileCalls}.cpuprofile`;
+        const file = `bench/results/profiles/capacity-${server}-${calls}.cpuprofile`;
         await fs.writeFile(file, JSON.stringify(cpuProfile));
-        profile = { calls: profileCalls, file, ...topSelfTime(cpuProfile, 10) };
-        log(`profiled ours at ${profileCalls} calls (${level.failed} failed, p99 ${level.answerP99Ms} ms): ${file}`);
-      } finally {
-        profiler.close();
+        profiles.push({ server, calls, file, model: costModel(cpuProfile, calls) });
+        options.log!(`profiled ${server} at ${calls} calls (${level.failed} failed, p99 ${level.answerP99Ms} ms): ${file}`);
       }
+    } finally {
+      profiler.close();
+      await running.child.stop();
     }
+  }
+  return profiles;
+}
 
-    const held = (server: CapacityServer): number => {
-      let best = 0;
-      for (const level of result.filter((l) => l.server === server).sort((a, b) => a.calls - b.calls)) {
-        if (!level.held) break;
-        best = level.calls;
-      }
-      return best;
+/** The receptionist with MAX_LIVE_CALLS = limit, at 20% more calls: who is answered, who refused, who neither. */
+async function overload(client: LoadClient, options: CapacityOptions, journalRoot: string, limit: number): Promise<OverloadResult> {
+  const { quick } = options;
+  const calls = Math.max(limit + 1, Math.round(limit * 1.2));
+  const running = await startServer('receptionist', options, path.join(journalRoot, 'overload'), { maxLiveCalls: limit });
+  try {
+    await runLevel(client, running, Math.min(limit, quick ? 5 : 100), quick ? 1_000 : 3_000, quick);
+    const level = await runLevel(client, running, calls, options.steadyMs ?? (quick ? 2_000 : 10_000), quick);
+    const refusals = Object.fromEntries(Object.entries(level.failures).filter(([reason]) => isRefusal(reason)));
+    const result = {
+      maxLiveCalls: limit,
+      calls,
+      answered: calls - level.failed,
+      refused: level.refused,
+      unanswered: level.failed - level.refused,
+      refusals,
+      answerP99Ms: level.answerP99Ms,
     };
-    const heldOurs = held('ours');
-    const heldBare = held('bare');
-    const both = result.filter((l) => l.server === 'ours' && result.some((b) => b.server === 'bare' && b.calls === l.calls));
-    const perCallLevel = both.filter((l) => l.held && l.calls <= heldBare).at(-1) ?? both[0];
-    let perCall: CapacityResult['perCall'] = null;
-    if (perCallLevel) {
-      const ours = perCallLevel;
-      const bare = result.find((l) => l.server === 'bare' && l.calls === ours.calls)!;
-      const cpuMs = (l: CapacityLevel): number => round((l.serverCores * 1000) / l.calls, 3);
-      const rssKb = (l: CapacityLevel): number => round(((l.serverRssMb - idleRssMb[l.server]) * 1024) / l.calls, 1);
-      perCall = {
-        calls: ours.calls,
-        oursCpuMs: cpuMs(ours),
-        bareCpuMs: cpuMs(bare),
-        cpuRatio: round(cpuMs(ours) / Math.max(1e-9, cpuMs(bare)), 2),
-        oursRssKb: rssKb(ours),
-        bareRssKb: rssKb(bare),
-      };
-    }
-    return {
-      criterion: CRITERION,
-      workers,
-      steadyMs,
-      loadAverage: { before: loadBefore, after: os.loadavg().map((l) => round(l)) },
-      idleRssMb,
-      levels: result,
-      held: { ours: heldOurs, bare: heldBare, ratio: round(heldOurs / Math.max(1, heldBare), 2) },
-      perCall,
-      profile,
-    };
+    options.log!(`past the limit: ${describe(level)}`);
+    return result;
   } finally {
-    await Promise.all(started.map((child) => child.stop()));
-    await fs.rm(journalRoot, { recursive: true, force: true });
+    await running.child.stop();
   }
 }
 
-/** The capacity table, in the form of issue #14, and what follows from it. */
-export function capacityMarkdown(result: CapacityResult): string[] {
-  const calls = [...new Set(result.levels.map((l) => l.calls))].sort((a, b) => a - b);
-  const cell = (server: CapacityServer, n: number): string => {
-    const l = result.levels.find((x) => x.server === server && x.calls === n);
-    if (!l) return 'not run';
-    const failed = l.failed === 0 ? '0' : `${l.failed} failed`;
-    return `${failed}, ${l.answerP99Ms} ms, ${l.serverCores}${l.held ? '' : ' ✗'}${l.clientTicksSkipped > 0 ? ' †' : ''}`;
-  };
-  const pair = (n: number, figure: (l: CapacityLevel) => number): string =>
-    (['bare', 'ours'] as const).map((s) => {
-      const l = result.levels.find((x) => x.server === s && x.calls === n);
-      return l ? String(figure(l)) : '–';
-    }).join(' / ');
-  const { held, perCall, loadAverage } = result;
-  return [
-    `### Capacity: our server vs the bare ws floor (same client, ${result.steadyMs / 1000} s steady window per level)`,
-    '',
-    `Load average (1/5/15 min) before ${loadAverage.before.join(' / ')}, after ${loadAverage.after.join(' / ')}. Held: ${result.criterion}; ✗ = not held; † = the client missed 20 ms ticks (machine starved: the level says little).`,
-    '',
-    `| calls | bare: failed, DTMF→answer p99, server cores | ours (receptionist${result.workers > 1 ? `, ${result.workers} workers` : ''}): failed, p99, cores | server RSS MB, bare / ours | client cores, bare / ours run | machine busy cores, bare / ours run |`,
-    '| --- | --- | --- | --- | --- | --- |',
-    ...calls.map(
-      (n) =>
-        `| ${n} | ${cell('bare', n)} | ${cell('ours', n)} | ${pair(n, (l) => l.serverRssMb)} | ${pair(n, (l) => l.clientCores)} | ${pair(n, (l) => l.machineCores)} |`,
-    ),
-    '',
-    `Calls held: ours **${held.ours}**, bare ${held.bare}: ratio **${held.ratio}**.`,
-    perCall
-      ? `At ${perCall.calls} calls: CPU per call ours ${perCall.oursCpuMs} ms/s, bare ${perCall.bareCpuMs} ms/s: ratio **${perCall.cpuRatio}**; ` +
-        `RSS per call above idle (${result.idleRssMb.ours} / ${result.idleRssMb.bare} MB) ours ${perCall.oursRssKb} KB, bare ${perCall.bareRssKb} KB.`
-      : 'CPU per call: no level run by both.',
-    '',
-    ...(result.profile
-      ? [
-          `### Our server's steady window at ${result.profile.calls} calls: top 10 self time (busy ${result.profile.busyMs} of ${result.profile.totalMs} ms sampled; ${result.profile.file})`,
-          '',
-          ...selfTimeMarkdown(result.profile),
-          '',
-        ]
-      : []),
-  ];
+export async function benchCapacity(options: CapacityOptions): Promise<CapacityResult> {
+  const { quick } = options;
+  const log = options.log ?? ((line: string) => process.stderr.write(`capacity: ${line}\n`));
+  const opts: CapacityOptions = { ...options, log };
+  const runCount = options.runs ?? (quick ? 1 : 3);
+  if (!Number.isInteger(runCount) || runCount < 1) throw new TypeError(`runs must be a whole number >= 1; received ${String(options.runs)}`);
+  const profileLevels = options.profileLevels ?? (quick ? [10] : [250, 750]);
+  const overloadLimit = options.overloadLimit ?? (quick ? 5 : DEFAULTS.maxLiveCalls);
+  await buildServers();
+  const journalRoot = await fs.mkdtemp(path.join(os.tmpdir(), 'lcg-capacity-'));
+  const client = await LoadClient.start();
+  try {
+    const runs: CapacityRun[] = [];
+    for (let n = 1; n <= runCount; n += 1) {
+      const run = await runLadder(client, opts, journalRoot, n);
+      runs.push(run);
+      log(`run ${n}: held bare ${run.held.bare}, layer ${run.held.layer}, receptionist ${run.held.receptionist}`);
+    }
+    const profiles = profileLevels.length > 0 ? await profileServers(client, opts, journalRoot, profileLevels) : [];
+    const overloaded = overloadLimit > 0 ? await overload(client, opts, journalRoot, overloadLimit) : null;
+    return {
+      criterion: CRITERION,
+      workers: options.workers ?? 1,
+      steadyMs: options.steadyMs ?? (quick ? 2_000 : 10_000),
+      runs,
+      rows: [row(runs, 'layer'), row(runs, 'receptionist')],
+      profiles,
+      overload: overloaded,
+    };
+  } finally {
+    await client.child.stop();
+    await fs.rm(journalRoot, { recursive: true, force: true });
+  }
 }

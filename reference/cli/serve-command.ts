@@ -1,6 +1,7 @@
 import cluster from 'node:cluster';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { marksAgent } from '../marks-agent.js';
 import { naiveReceptionistAgent } from '../naive-agent.js';
 import { receptionistAgent } from '../agent.js';
 import { installProcessPolicy } from '../process-policy.js';
@@ -22,12 +23,14 @@ function telemetryFlushed(): Promise<boolean> {
 
 /**
  * `--agent`: the demo receptionist (cached: one query, one transaction), the
- * naive one (queries as it goes), or the voice-AI receptionist on the OpenAI
- * Realtime API (needs OPENAI_API_KEY; without it, the demo receptionist).
+ * naive one (queries as it goes), the voice-AI receptionist on the OpenAI
+ * Realtime API (needs OPENAI_API_KEY; without it, the demo receptionist), or
+ * the layer alone (marks only: the capacity bench's layer row).
  */
 const AGENTS = {
   receptionist: () => receptionistAgent(),
   naive: () => naiveReceptionistAgent,
+  marks: () => marksAgent(),
   realtime: (config: Config) =>
     config.openaiApiKey
       ? realtimeReceptionistAgent({ apiKey: config.openaiApiKey, url: config.realtimeUrl, model: config.realtimeModel })

