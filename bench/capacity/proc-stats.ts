@@ -3,13 +3,13 @@ import { readFileSync } from 'node:fs';
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ: 100 on Linux). */
 const USER_HZ = 100;
 
-/** CPU time (user + system) of a process, in seconds, from /proc/<pid>/stat. */
-export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/** CPU time of a process (or of one of its threads: `/proc/<pid>/task/<tid>`), user and system, in seconds, from its stat file. */
+export function cpuTimes(statDir: string): { user: number; system: number } {
+  const stat = readFileSync(`${statDir}/stat`, 'utf8');
   // The command name (field 2) may hold spaces: the fields after it start past the last ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name and state.
-  return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+  return { user: Number(fields[11]) / USER_HZ, system: Number(fields[12]) / USER_HZ };
 }
 
 /** Resident memory of a process (MB), VmRSS from /proc/<pid>/status. */
@@ -22,7 +22,12 @@ export function rssMb(pid: number): number {
 /** A process's CPU and memory at one instant. */
 export interface ProcSample {
   at: number;
+  /** User + system, every thread. */
   cpuSeconds: number;
+  /** System (kernel) time alone, every thread. */
+  systemSeconds: number;
+  /** The main thread's user + system: where JavaScript runs (the rest: GC helpers, libuv's pool, the loader thread). */
+  mainThreadSeconds: number;
   rssMb: number;
   machineBusySeconds: number;
 }
@@ -41,21 +46,27 @@ export function processTree(pid: number): number[] {
 /** CPU and RSS summed over the process and its direct children (workers). */
 export function sample(pid: number): ProcSample {
   let cpu = 0;
+  let system = 0;
+  let mainThread = 0;
   let rss = 0;
   for (const member of processTree(pid)) {
     try {
-      cpu += cpuSeconds(member);
+      const times = cpuTimes(`/proc/${member}`);
+      const main = cpuTimes(`/proc/${member}/task/${member}`);
+      cpu += times.user + times.system;
+      system += times.system;
+      mainThread += main.user + main.system;
       rss += rssMb(member);
     } catch {
       // A child that exited between the listing and the read.
     }
   }
-  return { at: performance.now(), cpuSeconds: cpu, rssMb: rss, machineBusySeconds: machineBusySeconds() };
+  return { at: performance.now(), cpuSeconds: cpu, systemSeconds: system, mainThreadSeconds: mainThread, rssMb: rss, machineBusySeconds: machineBusySeconds() };
 }
 
-/** Cores the process used between two samples. */
-export function coresBetween(from: ProcSample, to: ProcSample): number {
-  return (to.cpuSeconds - from.cpuSeconds) / ((to.at - from.at) / 1000);
+/** Cores the process used between two samples: all of it, or one of the sample's CPU figures. */
+export function coresBetween(from: ProcSample, to: ProcSample, figure: 'cpuSeconds' | 'systemSeconds' | 'mainThreadSeconds' = 'cpuSeconds'): number {
+  return (to[figure] - from[figure]) / ((to.at - from.at) / 1000);
 }
 
 /** Cores the whole machine used between two samples. */

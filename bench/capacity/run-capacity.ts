@@ -55,6 +55,9 @@ export interface CapacityLevel {
   answerP50Ms: number;
   answerP99Ms: number;
   serverCores: number;
+  /** Of serverCores: kernel time (sockets, fsync), and the main thread's (JavaScript; the rest is GC helpers, libuv's pool). */
+  serverSystemCores: number;
+  serverMainThreadCores: number;
   serverRssMb: number;
   clientCores: number;
   clientTickLateP99Ms: number;
@@ -136,7 +139,7 @@ export function median(values: number[]): number {
 }
 
 /** The load generator, with one level at a time. */
-class LoadClient {
+export class LoadClient {
   private onMessage: ((message: ClientMessage) => void) | undefined;
 
   private constructor(readonly child: Child) {
@@ -193,7 +196,7 @@ let levelsRun = 0;
 const nextRunId = (): string => `${Date.now().toString(16)}${(levelsRun++).toString(16).padStart(4, '0')}`;
 
 /** One level against one server; `onEdge` at the steady window's start and end. */
-async function runLevel(
+export async function runLevel(
   client: LoadClient,
   server: RunningServer,
   calls: number,
@@ -222,6 +225,8 @@ async function runLevel(
     answerP50Ms: report.answerMs.p50,
     answerP99Ms: report.answerMs.p99,
     serverCores: round(coresBetween(from, to), 3),
+    serverSystemCores: round(coresBetween(from, to, 'systemSeconds'), 3),
+    serverMainThreadCores: round(coresBetween(from, to, 'mainThreadSeconds'), 3),
     serverRssMb: round(to.rssMb, 1),
     clientCores: report.clientCores,
     clientTickLateP99Ms: report.tickLateMs.p99,
@@ -233,7 +238,7 @@ async function runLevel(
 
 function describe(level: CapacityLevel): string {
   return (
-    `${level.server} ${level.calls}: ${level.failed} failed, p99 ${level.answerP99Ms} ms, server ${level.serverCores} cores, ` +
+    `${level.server} ${level.calls}: ${level.failed} failed, p99 ${level.answerP99Ms} ms, server ${level.serverCores} cores (kernel ${level.serverSystemCores}, main thread ${level.serverMainThreadCores}), ` +
     `${level.serverRssMb} MB, client ${level.clientCores} cores (ticks late p99 ${level.clientTickLateP99Ms} ms, ${level.clientTicksSkipped} skipped), ` +
     `machine ${level.machineCores} cores${level.held ? '' : ' — not held'}` +
     (level.failed > 0 ? ` ${JSON.stringify(level.failures)}` : '')

@@ -102,14 +102,14 @@ export class TwilioStreamClient {
     });
   }
 
-  /** One 20 ms frame (160 µ-law bytes). */
+  /** One 20 ms frame (160 µ-law bytes), its keys in Twilio's order. */
   media(frame: Buffer): void {
     this.chunk += 1;
     this.send({
       event: 'media',
       sequenceNumber: String(++this.sequence),
-      streamSid: this.streamSid,
       media: { track: 'inbound', chunk: String(this.chunk), timestamp: String(this.chunk * 20), payload: frame.toString('base64') },
+      streamSid: this.streamSid,
     });
   }
 

@@ -19,7 +19,7 @@ import { closeReasonText, CloseCodes, type CloseReason } from './close-codes.js'
 import type { MediaStreamHub } from './media-stream-hub.js';
 import { parseStreamParameters } from './stream-parameters.js';
 import { verifyStreamToken } from './stream-token.js';
-import { isPlainMediaMessage, validateInboundMessage, type InboundMessage, type StartMessage } from './twilio-messages.js';
+import { isPlainMediaMessage, MediaFrameText, validateInboundMessage, type InboundMessage, type StartMessage } from './twilio-messages.js';
 
 type State = 'awaiting-start' | 'loading' | 'live' | 'ending' | 'done';
 
@@ -40,6 +40,8 @@ export class MediaSession {
   private readonly rootContext: Context;
   private readonly log: Logger;
   private streamSid: string | undefined;
+  /** This stream's media frames as Twilio writes them, recognised on their text (null: the sid rules it out). */
+  private mediaFrames: MediaFrameText | null = null;
   private callSid: string | undefined;
   private live: LiveCall | undefined;
   private agent: AgentSession | undefined;
@@ -153,15 +155,24 @@ export class MediaSession {
       this.close({ code: CloseCodes.UNSUPPORTED_DATA, reason: 'binary frames are not accepted' });
       return;
     }
+    const text = typeof data === 'string' ? data : data.toString('utf8');
+    // The hot path: a live call's media frame as Twilio writes it, recognised
+    // on its text (twilio-messages.ts, MediaFrameText), no JSON.parse.
+    if (this.state === 'live' && this.mediaFrames?.matches(text)) {
+      const onMedia = this.agent?.onMedia;
+      // The live context is entered here, inside the listener (see below); no closure per frame.
+      if (onMedia) context.with(this.live!.context, this.media, this, onMedia, this.mediaFrames.payload(text));
+      return;
+    }
     let json: unknown;
     try {
-      json = JSON.parse(typeof data === 'string' ? data : data.toString('utf8'));
+      json = JSON.parse(text);
     } catch {
       this.problem('invalid', 'not JSON');
       return;
     }
-    // The hot path: a live call's media frame, checked by hand with zod's
-    // rules (twilio-messages.ts); anything else, or anything unusual, goes
+    // A media frame in another form, checked by hand with zod's rules
+    // (twilio-messages.ts); anything else, or anything unusual, goes
     // through zod below.
     if (this.state === 'live' && isPlainMediaMessage(json)) {
       if (json.streamSid !== this.streamSid) {
@@ -238,6 +249,7 @@ export class MediaSession {
     }
     this.callSid = callSid;
     this.streamSid = streamSid;
+    this.mediaFrames = MediaFrameText.of(streamSid);
     this.state = 'loading';
     this.root.setAttributes({
       [Attributes.CALL_SID]: callSid,
