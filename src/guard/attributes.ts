@@ -82,6 +82,8 @@ export const Attributes = {
   /** On `live_call.io_budget_exceeded`: the app's ioBudgetMs and what was spent. */
   IO_BUDGET_MS: 'live_call.io.budget_ms',
   IO_BUDGET_SPENT_MS: 'live_call.io.spent_ms',
+  /** On a violation event in block mode: the request ran because the turn (or call) had ioBudgetMs left. */
+  IO_WITHIN_BUDGET: 'live_call.io.within_budget',
   /** On the budget counter: `turn` or `call`. */
   IO_BUDGET_SCOPE: 'live_call.io.budget_scope',
   /** On turn events: 1, 2, ... */
