@@ -11,5 +11,6 @@ const { createLogger } = await import('../src/index.js');
 const { startTelemetry } = await import('../src/sdk/index.js');
 const { prometheusReader } = await import('./metrics-endpoint.js');
 const config = loadConfig();
-// Metrics are served as Prometheus text on GET /metrics (reference/metrics-endpoint.ts).
+// Metrics are served as Prometheus text on GET /metrics (reference/metrics-endpoint.ts);
+// OTEL_METRICS_EXPORTER (otlp, console) or an OTLP endpoint adds its readers (startTelemetry).
 startTelemetry({ guard: { mode: config.guardMode, logger: createLogger({ level: config.logLevel }) }, metricReaders: [prometheusReader()] });

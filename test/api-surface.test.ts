@@ -79,6 +79,7 @@ describe('the public API', () => {
     expect(Object.keys(await import('../src/check/index.js')).sort()).toEqual([
       'checkTraces',
       'checkVerdict',
+      'formatSarif',
     ]);
   });
 

@@ -18,6 +18,8 @@ export interface JournalHost {
   release(file: CallJournal): void;
   /** Reports an fsync that failed in the background (the write itself had succeeded). */
   reportSyncError(filePath: string, error: unknown): void;
+  /** An append took `ms` (`live_call.journal.enqueue.duration`). */
+  enqueued(ms: number): void;
 }
 
 /**
@@ -49,6 +51,7 @@ export class CallJournal {
     if (this.fd === undefined || this.closeRequested) {
       throw new JournalError(`journal ${this.path} is closed; write ${write.idempotencyKey} was not journaled`);
     }
+    const startedAt = performance.now();
     try {
       writeFully(this.fd, writeLine(write));
       if (this.host.fsync === 'write') fs.fdatasyncSync(this.fd);
@@ -56,6 +59,7 @@ export class CallJournal {
     } catch (error) {
       throw new JournalError(`journaling write ${write.idempotencyKey} to ${this.path} failed`, { cause: error });
     }
+    this.host.enqueued(performance.now() - startedAt);
   }
 
   /** @internal Called by the journal's interval timer: one background fdatasync if there is something to sync. */

@@ -163,6 +163,7 @@ export class Flusher extends EventEmitter<FlusherEvents> {
    * Never rejects: the outcome says what happened.
    */
   flush(buffer: WriteBuffer): Promise<FlushOutcome> {
+    this.instruments.callWrites(buffer.size);
     return this.track(this.flushUntilSettled(buffer, false));
   }
 
@@ -256,8 +257,10 @@ export class Flusher extends EventEmitter<FlusherEvents> {
     try {
       for (let attempt = 1; ; attempt++) {
         if (this.stopped) return this.defer(buffer, attempt - 1);
+        const startedAt = performance.now();
         try {
           const result = await flush(this.knex, buffer, { statementTimeoutMs: this.statementTimeoutMs, logger: this.logger, schema: this.schema });
+          this.instruments.flushAttempt(performance.now() - startedAt, result.statements.length);
           this.failing.delete(buffer);
           if (result.rejected.length > 0) return await this.landedPartly(buffer, result, attempt, recovered);
           this.counts.flushed++;
@@ -269,6 +272,7 @@ export class Flusher extends EventEmitter<FlusherEvents> {
           this.notify('flushed', { callSid, attempts: attempt, recovered });
           return { status: 'flushed', attempts: attempt, result };
         } catch (error) {
+          this.instruments.flushAttempt(performance.now() - startedAt, undefined);
           if (!isTransientError(error)) {
             this.failing.delete(buffer);
             return await this.deadLetter(buffer, error, attempt);

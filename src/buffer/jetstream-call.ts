@@ -8,6 +8,8 @@ export interface JetStreamCallHost {
   publish(subject: string, line: string, msgID: string): Promise<boolean>;
   /** Removes every message of `subject` from the stream. */
   purge(subject: string): Promise<void>;
+  /** A write was acknowledged `ms` after its append (`live_call.journal.enqueue.duration`). */
+  enqueued(ms: number): void;
   /** Called once when the call stops taking appends. */
   release(call: JetStreamCall): void;
   /** Owns a background task (its failure is logged; close waits for it). */
@@ -54,7 +56,7 @@ export class JetStreamCall implements CallJournalHandle {
   append(write: BufferedWrite): Promise<boolean> {
     if (this.closed) throw new JournalError(`journal ${this.path} is closed; write ${write.idempotencyKey} was not journaled`);
     if (this.failed) throw new JournalError(`journal ${this.path} failed: an earlier write was not acknowledged; write ${write.idempotencyKey} was not journaled`);
-    return this.publish(writeLine(write), write.seq);
+    return this.publish(writeLine(write), write.seq, performance.now());
   }
 
   /** Takes no more appends (publishes under way go on). Idempotent. */
@@ -74,13 +76,15 @@ export class JetStreamCall implements CallJournalHandle {
     this.finish();
   }
 
-  private publish(line: string, seq: number): Promise<boolean> {
+  /** @param appendedAt when a write's append began (its acknowledgement is timed); none for the header. */
+  private publish(line: string, seq: number, appendedAt?: number): Promise<boolean> {
     const ack = this.host.publish(this.path, line, `${this.path}:${seq}`);
     this.pending.add(ack);
     // The host's publish never rejects: a failure resolves false.
     void ack.then((ok) => {
       this.pending.delete(ack);
       if (!ok) this.failed = true;
+      else if (appendedAt !== undefined) this.host.enqueued(performance.now() - appendedAt);
     });
     const before = this.chain;
     this.chain = Promise.all([before, ack]).then(([earlier, self]) => earlier && self);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { metrics, type Counter } from '@opentelemetry/api';
+import type { Counter } from '@opentelemetry/api';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -13,6 +13,7 @@ import { recoverGoneInstances } from './jetstream-recovery.js';
 import type { CallJournalHandle, JournalBackend, JournalHealth } from './journal-backend.js';
 import type { CallHeader } from './journal-format.js';
 import type { JournalRecoveryHost, RecoverableJournal } from './journal-recovery.js';
+import { createJournalInstruments } from './journal-metrics.js';
 import { maskNatsUrl, parseNatsUrl } from './nats-url.js';
 
 export interface JetStreamJournalOptions {
@@ -121,11 +122,11 @@ export class JetStreamJournal implements JournalBackend, RecoverableJournal {
     this.instances = parts.instances;
     this.claims = parts.claims;
     this.deadLetterCount = parts.deadLetters;
-    this.failuresCounter = metrics.getMeter('live-call-guard').createCounter('live_call.buffer.journal_failures', {
-      description: 'Journal appends, file creations and syncs that failed (the writes stayed in memory)',
-    });
+    const instruments = createJournalInstruments('jetstream');
+    this.failuresCounter = instruments.failures;
     this.callHost = {
       publish: (subject, line, msgID) => this.publish(subject, line, msgID),
+      enqueued: instruments.enqueued,
       purge: async (subject) => {
         await this.jsm.streams.purge(this.stream, { filter: subject });
       },

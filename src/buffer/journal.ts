@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { metrics, type Counter } from '@opentelemetry/api';
+import type { Counter } from '@opentelemetry/api';
 import type { Logger } from '../logger.js';
 import { DEFAULTS, FSYNC_POLICIES, type FsyncPolicy } from '../defaults.js';
 import { ConfigError, JournalError } from '../errors.js';
@@ -9,6 +9,7 @@ import { countDeadLetters, writeDeadLetter, type DeadLetter, type WrittenDeadLet
 import type { JournalBackend, JournalHealth } from './journal-backend.js';
 import { freeJournalPath, headerLine, type CallHeader } from './journal-format.js';
 import { currentOwner, type Owner } from './owner.js';
+import { createJournalInstruments } from './journal-metrics.js';
 
 export interface JournalOptions {
   /**
@@ -88,11 +89,11 @@ export class Journal implements JournalBackend {
     } catch (error) {
       throw new JournalError(`cannot create the journal directory ${this.dir}: ${errorCode(error)}`, { cause: error });
     }
-    this.failuresCounter = metrics.getMeter('live-call-guard').createCounter('live_call.buffer.journal_failures', {
-      description: 'Journal appends, file creations and syncs that failed (the writes stayed in memory)',
-    });
+    const instruments = createJournalInstruments('local');
+    this.failuresCounter = instruments.failures;
     this.host = {
       fsync,
+      enqueued: instruments.enqueued,
       release: (file) => {
         this.files.delete(file);
       },

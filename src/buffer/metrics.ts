@@ -1,4 +1,5 @@
-import { metrics, type Counter, type MeterProvider, type BatchObservableCallback } from '@opentelemetry/api';
+import { metrics, type Attributes as MetricAttributes, type BatchObservableCallback, type Counter, type Histogram, type MeterProvider } from '@opentelemetry/api';
+import { Attributes, INSTRUMENTATION_NAME, Metrics } from '../guard/attributes.js';
 
 /** What the flusher's gauges read at each collection. */
 export interface FlusherGaugeValues {
@@ -12,30 +13,37 @@ export interface FlusherInstruments {
   readonly flushed: Counter;
   readonly deadLettered: Counter;
   readonly conflicts: Counter;
+  /** One flush attempt took `ms`; `statements` when it landed (undefined: it failed). */
+  flushAttempt(ms: number, statements: number | undefined): void;
+  /** A call's buffer is handed to the flusher with `writes` in it. */
+  callWrites(writes: number): void;
   /** Stops reporting the gauges. */
   unregister(): void;
 }
 
+const LANDED: MetricAttributes = Object.freeze({ [Attributes.FLUSH_OUTCOME]: 'landed' });
+const FAILED: MetricAttributes = Object.freeze({ [Attributes.FLUSH_OUTCOME]: 'failed' });
+
 /**
- * The buffer's metrics, on meter `live-call-guard`:
- * - `live_call.buffer.pending` (gauge): calls whose writes wait to land (flushing, retrying, recovering)
- * - `live_call.buffer.dead_lettered` (gauge): dead-letter files in the journal
- * - `live_call.buffer.open` (gauge): journaled calls still live in this process
- * - `live_call.buffer.flush.retries`, `live_call.buffer.flushed`,
- *   `live_call.buffer.dead_letters`, `live_call.buffer.conflicts` (counters)
+ * The buffer's metrics, on meter `live-call-guard` (names in `Metrics`, docs/metrics.md):
+ * - gauges: calls whose writes wait to land (flushing, retrying, recovering),
+ *   dead-letter files in the journal, journaled calls still live in this process;
+ * - counters: flush retries, calls landed, calls dead-lettered, conflicts;
+ * - histograms: flush attempt duration (ms) {call.flush.outcome}, statements
+ *   of a flush that landed, writes per call.
  */
 export function createFlusherInstruments(
   read: () => FlusherGaugeValues,
   meterProvider: MeterProvider = metrics.getMeterProvider(),
 ): FlusherInstruments {
-  const meter = meterProvider.getMeter('live-call-guard');
-  const pending = meter.createObservableGauge('live_call.buffer.pending', {
+  const meter = meterProvider.getMeter(INSTRUMENTATION_NAME);
+  const pending = meter.createObservableGauge(Metrics.BUFFER_PENDING, {
     description: 'Calls whose buffered writes have not landed yet',
   });
-  const deadLettered = meter.createObservableGauge('live_call.buffer.dead_lettered', {
+  const deadLettered = meter.createObservableGauge(Metrics.BUFFER_DEAD_LETTERED, {
     description: 'Calls whose writes are in a dead-letter file',
   });
-  const openCalls = meter.createObservableGauge('live_call.buffer.open', {
+  const openCalls = meter.createObservableGauge(Metrics.BUFFER_OPEN, {
     description: 'Journaled calls still live in this process',
   });
   const callback: BatchObservableCallback = (result) => {
@@ -45,11 +53,30 @@ export function createFlusherInstruments(
     result.observe(openCalls, values.openCalls);
   };
   meter.addBatchObservableCallback(callback, [pending, deadLettered, openCalls]);
+  const flushDuration: Histogram = meter.createHistogram(Metrics.FLUSH_DURATION, {
+    description: 'One flush attempt of a call\'s buffered writes (its transaction), landed or failed',
+    unit: 'ms',
+  });
+  const flushStatements: Histogram = meter.createHistogram(Metrics.FLUSH_STATEMENTS, {
+    description: 'Statements between BEGIN and COMMIT of a flush that landed',
+    unit: '{statement}',
+    advice: { explicitBucketBoundaries: [0, 1, 2, 3, 5, 10, 20, 50, 100, 250, 500, 1000] },
+  });
+  const writes: Histogram = meter.createHistogram(Metrics.CALL_WRITES, {
+    description: 'Writes a call buffered, when it ends',
+    unit: '{write}',
+    advice: { explicitBucketBoundaries: [0, 1, 2, 3, 5, 10, 20, 50, 100, 250, 500, 1000] },
+  });
   return {
-    retries: meter.createCounter('live_call.buffer.flush.retries', { description: 'Flush attempts retried after a transient failure' }),
-    flushed: meter.createCounter('live_call.buffer.flushed', { description: 'Calls whose writes landed' }),
-    deadLettered: meter.createCounter('live_call.buffer.dead_letters', { description: 'Calls dead-lettered' }),
-    conflicts: meter.createCounter('live_call.buffer.conflicts', { description: 'Inserted rows another constraint rejected, landed by their conflict policy' }),
+    retries: meter.createCounter(Metrics.FLUSH_RETRIES, { description: 'Flush attempts retried after a transient failure' }),
+    flushed: meter.createCounter(Metrics.FLUSHED, { description: 'Calls whose writes landed' }),
+    deadLettered: meter.createCounter(Metrics.DEAD_LETTERS, { description: 'Calls dead-lettered' }),
+    conflicts: meter.createCounter(Metrics.CONFLICTS, { description: 'Inserted rows another constraint rejected, landed by their conflict policy' }),
+    flushAttempt: (ms, statements) => {
+      flushDuration.record(ms, statements === undefined ? FAILED : LANDED);
+      if (statements !== undefined) flushStatements.record(statements);
+    },
+    callWrites: (count) => writes.record(count),
     unregister: () => meter.removeBatchObservableCallback(callback, [pending, deadLettered, openCalls]),
   };
 }

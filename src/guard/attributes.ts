@@ -82,6 +82,8 @@ export const Attributes = {
   /** On `live_call.io_budget_exceeded`: the app's ioBudgetMs and what was spent. */
   IO_BUDGET_MS: 'live_call.io.budget_ms',
   IO_BUDGET_SPENT_MS: 'live_call.io.spent_ms',
+  /** On a violation event in block mode: the request ran because the turn (or call) had ioBudgetMs left. */
+  IO_WITHIN_BUDGET: 'live_call.io.within_budget',
   /** On the budget counter: `turn` or `call`. */
   IO_BUDGET_SCOPE: 'live_call.io.budget_scope',
   /** On turn events: 1, 2, ... */
@@ -90,6 +92,17 @@ export const Attributes = {
   CALL_PHASE: 'call.phase',
   /** On the call's spans: the call sid, as the GenAI conventions name a conversation. */
   CONVERSATION_ID: 'gen_ai.conversation.id',
+  /** On the flush duration histogram: landed (the transaction committed) or failed (retried or dead-lettered). */
+  FLUSH_OUTCOME: 'call.flush.outcome',
+  /** On the journal enqueue histogram: local or jetstream. */
+  JOURNAL_BACKEND: 'live_call.journal.backend',
+  /** On `media_stream.refused`: where a new call was turned away (twiml, upgrade, start). */
+  REFUSED_DOOR: 'door',
+  /** On `media_stream.refused`: why (capacity, journal, closed); on `media_stream.problems`: the kind. */
+  REFUSED_REASON: 'reason',
+  PROBLEM_KIND: 'kind',
+  /** On the violation counters: report or block. */
+  GUARD_MODE: 'mode',
 } as const;
 
 export const Events = {
@@ -107,6 +120,10 @@ export const Events = {
   WRITE_DEAD_LETTERED: 'live_call.write_dead_lettered',
 } as const;
 
+/**
+ * Every metric of the library, on meter {@link INSTRUMENTATION_NAME}
+ * (docs/metrics.md). Durations are in ms; no metric carries a tenant id.
+ */
 export const Metrics = {
   /** Counter {mode}: database statements during a live call. */
   VIOLATIONS: 'live_call.db.violations',
@@ -118,6 +135,35 @@ export const Metrics = {
   IO_DURATION: 'live_call.io.duration',
   /** Counter {live_call.io.budget_scope}: calls or turns over their ioBudgetMs. */
   IO_BUDGET_EXCEEDED: 'live_call.io.budget_exceeded',
+  /** Histogram (ms) {call.context.prefetched}: what a call's `start` waited for its context (the load and claim, or the claim alone). */
+  CONTEXT_LOAD_DURATION: 'live_call.context.load.duration',
+  /** Histogram (ms) {realtime.turn.answered}: a caller turn, speech stopped → first audio of the answer (or the turn's end). */
+  TURN_DURATION: 'live_call.turn.duration',
+  /** UpDownCounter: calls live in this process (started, not ended). */
+  CALLS_LIVE: 'media_stream.calls.live',
+  /** Counter {door, reason}: new calls turned away. */
+  CALLS_REFUSED: 'media_stream.refused',
+  /** Counter {kind}: media-stream messages dropped, handlers failed, streams closed by the server. */
+  STREAM_PROBLEMS: 'media_stream.problems',
+  /** Histogram (ms) {live_call.journal.backend}: one write, enqueue → durable (local: the append; JetStream: its acknowledgement). */
+  JOURNAL_ENQUEUE_DURATION: 'live_call.journal.enqueue.duration',
+  /** Counter: journal appends, file creations and syncs that failed. */
+  JOURNAL_FAILURES: 'live_call.buffer.journal_failures',
+  /** Histogram (ms) {call.flush.outcome}: one flush attempt (one transaction, or the landing of what can land). */
+  FLUSH_DURATION: 'live_call.buffer.flush.duration',
+  /** Histogram: statements between BEGIN and COMMIT of a flush that landed. */
+  FLUSH_STATEMENTS: 'live_call.buffer.flush.statements',
+  /** Histogram: writes a call buffered, at its end. */
+  CALL_WRITES: 'live_call.buffer.call_writes',
+  /** Gauges: calls whose writes wait to land; dead letters kept; journaled calls live in this process. */
+  BUFFER_PENDING: 'live_call.buffer.pending',
+  BUFFER_DEAD_LETTERED: 'live_call.buffer.dead_lettered',
+  BUFFER_OPEN: 'live_call.buffer.open',
+  /** Counters: flush attempts retried; calls landed; calls dead-lettered; rows landed by their conflict policy. */
+  FLUSH_RETRIES: 'live_call.buffer.flush.retries',
+  FLUSHED: 'live_call.buffer.flushed',
+  DEAD_LETTERS: 'live_call.buffer.dead_letters',
+  CONFLICTS: 'live_call.buffer.conflicts',
 } as const;
 
 /** Tracer and meter name of this library. */

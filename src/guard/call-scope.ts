@@ -9,7 +9,14 @@ export interface LiveCallInfo {
   callSid: string;
   /** The call's tenant, as the app names it. */
   tenantId: string | number;
-  /** The live-path I/O time (database, HTTP, Redis, ...; allowed I/O not charged) a call, or each turn the agent marks, may spend before it is reported (span event + counter). Default: none. */
+  /**
+   * The live-path I/O time (database, HTTP, Redis, ...; allowed I/O not
+   * charged) a call, or each turn the agent marks, may spend. Going over it
+   * is reported (span event + counter). In block mode it is also the
+   * allowance: disallowed I/O runs (reported as a violation) while the turn
+   * has budget left, and is blocked once it is spent. Default: none (block
+   * mode blocks disallowed I/O from the first request).
+   */
   ioBudgetMs?: number;
 }
 

@@ -35,7 +35,7 @@ function timeAttributes(time: TimeByKind): Record<string, number> {
  * the agent marks turns with `live.startTurn()`) for each turn; and the
  * app's `ioBudgetMs`, checked per turn when turns are marked, else per call.
  * Allowed I/O (allowlisted hosts, the escape hatch) is timed but not charged
- * to the budget.
+ * to the budget. A request is charged when it ends.
  */
 export class LiveIoTime {
   private readonly call: TimeByKind = {};
@@ -64,6 +64,20 @@ export class LiveIoTime {
         ...(this.turn ? { [Attributes.TURN_NUMBER]: this.turnNumber } : {}),
       });
     }
+  }
+
+  /**
+   * Whether disallowed I/O may still run in block mode: an `ioBudgetMs` was
+   * declared and the turn (or the call, without turns) has not spent it.
+   * Without a budget nothing may run (block mode as such).
+   */
+  hasBudgetLeft(): boolean {
+    return this.budgetMs !== undefined && this.charged < this.budgetMs;
+  }
+
+  /** The budget and what the turn (or call) has spent of it, in ms; undefined without a budget. */
+  budget(): { budgetMs: number; spentMs: number } | undefined {
+    return this.budgetMs === undefined ? undefined : { budgetMs: this.budgetMs, spentMs: Math.round(this.charged * 1000) / 1000 };
   }
 
   /** A new turn begins (the previous one, if any, ends with an event carrying its I/O time). Returns its number. */

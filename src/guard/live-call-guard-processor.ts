@@ -21,6 +21,8 @@ export interface LiveCallViolation {
   mode: GuardMode;
   /** True when the statement was rejected before reaching the database. */
   blocked: boolean;
+  /** Block mode: the request was let through because the turn (or call) had `ioBudgetMs` left. */
+  withinBudget?: boolean;
   /** The statement text (in block mode from the client hook), `METHOD URL`, the command; the span name when it has none. */
   query: string;
   /** The application's call site. */
@@ -68,7 +70,7 @@ interface Tracked {
   isStatement: boolean;
   /** A statement knex ran to set up a new connection (`set search_path`, the version probe): never counted against a phase. */
   connectionSetup: boolean;
-  violation?: { live: LiveCall; stack: string; reported: boolean };
+  violation?: { live: LiveCall; stack: string; reported: boolean; withinBudget: boolean };
 }
 
 /**
@@ -87,6 +89,12 @@ interface Tracked {
  * for that query (knex's `select version()`, `SET search_path`) are stamped
  * `live_call.connection_setup` and are not violations (nor blocked: the
  * connection stays usable); connection spans (`pg.connect`) never are.
+ *
+ * Block mode and a turn budget: a live call started with `ioBudgetMs` may
+ * spend that much live-path time on disallowed I/O per turn (or per call
+ * without turns); such I/O runs and is reported (`live_call.io.within_budget`),
+ * and once the budget is spent the next request is blocked. Without a
+ * budget, block mode blocks from the first request.
  *
  * It also feeds each call's CallDbReport (statements and time by phase).
  */
@@ -151,23 +159,18 @@ export class LiveCallGuardProcessor implements SpanProcessor {
     const stack = callSite ? callSiteOf(callSite) : captureCallSite();
     span.setAttribute(Attributes.VIOLATION, true);
     span.setStatus({ code: SpanStatusCode.ERROR, message: kind === 'db' ? 'database query during a live call' : `${kind} I/O during a live call` });
-    if (this.mode === 'block' && (kind === 'db' || BLOCKABLE_SCOPES.has((span as unknown as ReadableSpan).instrumentationScope?.name ?? ''))) {
+    const blockable = this.mode === 'block' && (kind === 'db' || BLOCKABLE_SCOPES.has((span as unknown as ReadableSpan).instrumentationScope?.name ?? ''));
+    // Block mode with an ioBudgetMs: disallowed I/O runs (reported) while the turn has budget left.
+    const withinBudget = blockable && live.ioTime.hasBudgetLeft();
+    if (blockable && !withinBudget) {
       const what = kind === 'db' ? (statementText ?? span.name) : ioDescriptionOf(kind, span as unknown as ReadableSpan);
-      const violation = this.violation(kind, live, span, stack, what, true);
-      this.report(violation, live);
-      if (kind === 'db') {
-        throw new LiveCallDbAccessError(
-          `database query blocked during live call ${live.callSid}: no query may run while a call is live (LIVE_CALL_GUARD=block)`,
-        );
-      }
-      throw new LiveCallIoAccessError(
-        `${kind} request blocked during live call ${live.callSid}: no outbound I/O outside the allowlist may run while a call is live (LIVE_CALL_GUARD=block)`,
-      );
+      this.report(this.violation(kind, live, span, stack, what, true), live);
+      throw blockedError(kind, live);
     }
     // Reported once the instrumentation has set the statement text (right
     // after onStart), or at onEnd if that comes first: a span that never ends
     // (a submittable `Query` without a callback) is still reported.
-    tracked.violation = { live, stack, reported: false };
+    tracked.violation = { live, stack, reported: false, withinBudget };
     process.nextTick(() => this.reportOnce(span, tracked));
   }
 
@@ -196,7 +199,7 @@ export class LiveCallGuardProcessor implements SpanProcessor {
     pending.reported = true;
     const readable = span as ReadableSpan;
     const query = tracked.kind === 'db' ? (queryTextOf(readable.attributes) ?? span.name) : ioDescriptionOf(tracked.kind, readable);
-    this.report(this.violation(tracked.kind, pending.live, span, pending.stack, query, false), pending.live);
+    this.report(this.violation(tracked.kind, pending.live, span, pending.stack, query, false, pending.withinBudget), pending.live);
   }
 
   forceFlush(): Promise<void> {
@@ -214,9 +217,21 @@ export class LiveCallGuardProcessor implements SpanProcessor {
     stack: string,
     query: string,
     blocked: boolean,
+    withinBudget = false,
   ): LiveCallViolation {
     const { traceId, spanId } = span.spanContext();
-    return { kind, callSid: live.callSid, tenantId: String(live.tenantId), mode: this.mode, blocked, query, stack, traceId, spanId };
+    return {
+      kind,
+      callSid: live.callSid,
+      tenantId: String(live.tenantId),
+      mode: this.mode,
+      blocked,
+      ...(withinBudget ? { withinBudget } : {}),
+      query,
+      stack,
+      traceId,
+      spanId,
+    };
   }
 
   /** Event on `in_live_call`, counter, warn log, user callback. */
@@ -228,11 +243,12 @@ export class LiveCallGuardProcessor implements SpanProcessor {
         [Attributes.IO_KIND]: violation.kind,
         [Attributes.CODE_STACKTRACE]: violation.stack,
         [Attributes.BLOCKED]: violation.blocked,
+        ...(violation.withinBudget ? { [Attributes.IO_WITHIN_BUDGET]: true } : {}),
         [Attributes.VIOLATING_SPAN_ID]: violation.spanId,
       });
     }
-    if (db) this.counter().add(1, { mode: violation.mode });
-    this.ioCounter().add(1, { [Attributes.IO_KIND]: violation.kind, mode: violation.mode });
+    if (db) this.counter().add(1, { [Attributes.GUARD_MODE]: violation.mode });
+    this.ioCounter().add(1, { [Attributes.IO_KIND]: violation.kind, [Attributes.GUARD_MODE]: violation.mode });
     this.logger?.warn(
       {
         call_sid: violation.callSid,
@@ -240,6 +256,7 @@ export class LiveCallGuardProcessor implements SpanProcessor {
         tenant_id: violation.tenantId,
         mode: violation.mode,
         blocked: violation.blocked,
+        ...(violation.withinBudget ? { within_budget: true } : {}),
         query: violation.query,
         stack: violation.stack,
       },
@@ -282,6 +299,18 @@ export class LiveCallGuardProcessor implements SpanProcessor {
     });
     return this.ioAllowedCounter;
   }
+}
+
+/** What a blocked request fails with: no budget declared (nothing may run), or the turn's budget spent. */
+function blockedError(kind: IoKind, live: LiveCall): LiveCallDbAccessError | LiveCallIoAccessError {
+  const budget = live.ioTime.budget();
+  const why = budget
+    ? `its live-path I/O budget is spent (ioBudgetMs ${budget.budgetMs}, ${budget.spentMs} ms spent)`
+    : kind === 'db'
+      ? 'no query may run while a call is live'
+      : 'no outbound I/O outside the allowlist may run while a call is live';
+  const message = `${kind === 'db' ? 'database query' : `${kind} request`} blocked during live call ${live.callSid}: ${why} (LIVE_CALL_GUARD=block)`;
+  return kind === 'db' ? new LiveCallDbAccessError(message) : new LiveCallIoAccessError(message);
 }
 
 function validMode(mode: GuardMode): GuardMode {

@@ -11,7 +11,7 @@ import WebSocket from 'ws';
 import type { TenantId } from '../buffer/journal-format.js';
 import type { WriteOperations } from '../buffer/write-operation.js';
 import { Attributes, INSTRUMENTATION_NAME, SpanNames } from '../guard/attributes.js';
-import { allowDatabaseDuringLiveCall } from '../guard/live-call.js';
+import { allowDatabaseDuringLiveCall, getLiveCall } from '../guard/live-call.js';
 
 import type { AgentCall, AgentSession } from '../twilio/agent.js';
 import { FRAME_BYTES } from '../twilio/audio-chunks.js';
@@ -21,6 +21,7 @@ import { emptyStats, type RealtimeCallStats } from './realtime-stats.js';
 import type { HandledServerEvent } from './server-events.js';
 import { parseServerEvent } from './server-events.js';
 import { answerToolCall } from './tool-answer.js';
+import { recordTurn } from './turn-metrics.js';
 import type { TranscriptEntry } from './transcript.js';
 
 /** Why the guard allows the model socket's upgrade request under a live call. */
@@ -195,6 +196,8 @@ export class RealtimeBridge<TContext, TOps extends WriteOperations, TTenant exte
         return;
       case 'input_audio_buffer.speech_stopped':
         this.endTurn(false);
+        // The guard's turn: live-path I/O time and ioBudgetMs are then per turn.
+        getLiveCall(this.live)?.startTurn();
         this.turn = {
           span: trace.getTracer(INSTRUMENTATION_NAME).startSpan(SpanNames.REALTIME_TURN, { attributes: { [Attributes.REALTIME_ITEM_ID]: event.item_id } }, this.live),
           stoppedAt: performance.now(),
@@ -389,9 +392,11 @@ export class RealtimeBridge<TContext, TOps extends WriteOperations, TTenant exte
     const turn = this.turn;
     if (!turn) return;
     this.turn = undefined;
+    const ms = performance.now() - turn.stoppedAt;
     turn.span.setAttribute(Attributes.REALTIME_ANSWERED, answered);
-    if (answered) turn.span.setAttribute(Attributes.REALTIME_FIRST_AUDIO_MS, performance.now() - turn.stoppedAt);
+    if (answered) turn.span.setAttribute(Attributes.REALTIME_FIRST_AUDIO_MS, ms);
     turn.span.end();
+    recordTurn(ms, answered);
   }
 
   /** The call is ending: the model socket closes with it (terminated if it does not close in time). */

@@ -1,6 +1,7 @@
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import type { MetricReader } from '@opentelemetry/sdk-metrics';
+import { ConsoleMetricExporter, PeriodicExportingMetricReader, type MetricReader } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import {
   BatchSpanProcessor,
@@ -24,7 +25,12 @@ export interface TelemetryOptions {
   guard?: LiveCallGuardOptions;
   /** The sampler; default from `OTEL_TRACES_SAMPLER`. Always wrapped in a LiveCallSampler. */
   sampler?: Sampler;
-  /** Metric readers; default from the `OTEL_*` variables when an exporter or endpoint is set, else none. */
+  /**
+   * Metric readers (e.g. a Prometheus exporter the app serves), added to the
+   * ones `OTEL_METRICS_EXPORTER` / an OTLP endpoint ask for (see
+   * {@link metricReadersFromEnv}). Default: the SDK's own choice from the
+   * `OTEL_*` variables when an exporter or endpoint is set, else none.
+   */
   metricReaders?: MetricReader[];
   /** Environment to read `OTEL_*` from. Default `process.env`. */
   env?: NodeJS.ProcessEnv;
@@ -60,7 +66,8 @@ export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
 
   const env = options.env ?? process.env;
   const guard = new LiveCallGuardProcessor(options.guard);
-  const metricReaders = options.metricReaders ?? (wantsMetrics(env) ? undefined : []);
+  // Undefined: NodeSDK reads OTEL_METRICS_EXPORTER itself (it does only when given no readers).
+  const metricReaders = options.metricReaders ? [...metricReadersFromEnv(env), ...options.metricReaders] : wantsMetrics(env) ? undefined : [];
   // The guard first: in block mode it throws, which skips the processors after it.
   const spanProcessors = [guard, ...exportingProcessorsFromEnv(env), ...(options.spanProcessors ?? [])];
   const sdk = new NodeSDK({
@@ -115,6 +122,46 @@ export function exportingProcessorsFromEnv(env: NodeJS.ProcessEnv): SpanProcesso
   const traceFile = traceFileFromEnv(env);
   if (traceFile) processors.push(traceFileProcessor(traceFile));
   return processors;
+}
+
+const METRIC_EXPORTERS = ['otlp', 'console', 'none'] as const;
+
+/**
+ * The metric readers `OTEL_METRICS_EXPORTER` asks for (otlp, console, none;
+ * comma-separated), for an app that gives readers of its own (NodeSDK reads
+ * the variable only when it is given none). Unset: otlp when an OTLP
+ * endpoint is configured, else none. otlp is OTLP/protobuf over HTTP (its
+ * endpoint, headers and temporality from the exporter's own `OTEL_EXPORTER_OTLP_*`),
+ * exported every `OTEL_METRIC_EXPORT_INTERVAL` ms (default 60 000).
+ */
+export function metricReadersFromEnv(env: NodeJS.ProcessEnv): MetricReader[] {
+  const names = listFromEnv(env.OTEL_METRICS_EXPORTER) ?? (hasOtlpEndpoint(env, 'METRICS') ? ['otlp'] : []);
+  if (names.includes('none')) return [];
+  const periodic = {
+    exportIntervalMillis: positiveFromEnv(env, 'OTEL_METRIC_EXPORT_INTERVAL', 60_000),
+    exportTimeoutMillis: positiveFromEnv(env, 'OTEL_METRIC_EXPORT_TIMEOUT', 30_000),
+  };
+  periodic.exportTimeoutMillis = Math.min(periodic.exportTimeoutMillis, periodic.exportIntervalMillis);
+  return names.map((name) => {
+    switch (name) {
+      case 'otlp':
+        return new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter(), ...periodic });
+      case 'console':
+        return new PeriodicExportingMetricReader({ exporter: new ConsoleMetricExporter(), ...periodic });
+      default:
+        throw new ConfigError(
+          `Invalid configuration: OTEL_METRICS_EXPORTER must list ${METRIC_EXPORTERS.join(', ')} when the app gives metric readers of its own (received ${JSON.stringify(env.OTEL_METRICS_EXPORTER)})`,
+        );
+    }
+  });
+}
+
+function positiveFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) throw new ConfigError(`Invalid configuration: ${name} must be a positive whole number of ms (received ${JSON.stringify(raw)})`);
+  return value;
 }
 
 function wantsMetrics(env: NodeJS.ProcessEnv): boolean {

@@ -299,7 +299,8 @@ export class MediaSession {
       this.close({ code: CloseCodes.TRY_AGAIN_LATER, reason: 'the write journal is unavailable' });
       return;
     }
-    this.live = startLiveCall({ callSid, tenantId }, this.rootContext);
+    const { ioBudgetMs } = this.hub.limits;
+    this.live = startLiveCall({ callSid, tenantId, ...(ioBudgetMs === undefined ? {} : { ioBudgetMs }) }, this.rootContext);
     this.state = 'live';
     const agentCall = this.agentCall(callContext, tenantId, direction, parameters);
     this.live.run(() => {
@@ -321,13 +322,19 @@ export class MediaSession {
   private async loadOrClaim(start: StartOfCall<TenantId>, claim: StreamClaim): Promise<unknown> {
     const { knex, app, limits } = this.hub;
     const timeoutMs = limits.contextLoadTimeoutMs;
+    const startedAt = performance.now();
     const prefetched = this.hub.prefetched.take(start);
     const loaded = prefetched && (await prefetched.then((value) => ({ value }), () => undefined));
     const schema = app.schema ? { claimsSchema: app.schema } : {};
-    if (!loaded) return loadContext(knex, app.context, start, { timeoutMs, streamKey: claim.key, streamKeyExpiresAt: claim.expiresAt, ...schema });
-    this.root.setAttribute(Attributes.CONTEXT_PREFETCHED, true);
-    await claimStream(knex, claim, { timeoutMs, ...(app.schema ? { schema: app.schema } : {}) });
-    return loaded.value;
+    try {
+      if (!loaded) return await loadContext(knex, app.context, start, { timeoutMs, streamKey: claim.key, streamKeyExpiresAt: claim.expiresAt, ...schema });
+      this.root.setAttribute(Attributes.CONTEXT_PREFETCHED, true);
+      await claimStream(knex, claim, { timeoutMs, ...(app.schema ? { schema: app.schema } : {}) });
+      return loaded.value;
+    } finally {
+      // What the start waited for its context, failed or not (a timeout is the figure to see).
+      this.hub.metrics.contextLoaded(performance.now() - startedAt, Boolean(loaded));
+    }
   }
 
   /**

@@ -1,14 +1,13 @@
 import { EventEmitter } from 'node:events';
 import { DEFAULTS } from '../defaults.js';
-import { metrics, type Counter } from '@opentelemetry/api';
 import type { Knex } from 'knex';
 import type { Flusher } from '../buffer/flusher.js';
 import type { JournalBackend } from '../buffer/journal-backend.js';
-import { INSTRUMENTATION_NAME } from '../guard/attributes.js';
 import type { Logger } from '../logger.js';
 import type { CallApp } from '../call-app.js';
 import type { Agent } from './agent.js';
 import { ContextPrefetch } from '../context/context-prefetch.js';
+import { StreamMetrics, type RefusalReason } from './stream-metrics.js';
 
 export interface MediaStreamLimits {
   /** A call must send `start` within this. Default 10 000 ms. */
@@ -31,6 +30,13 @@ export interface MediaStreamLimits {
    * progress keep their latency. 0: no limit. Default DEFAULTS.maxLiveCalls.
    */
   maxLiveCalls: number;
+  /**
+   * Each call's `ioBudgetMs` (see LiveCallInfo): the live-path I/O time a
+   * turn (the Realtime bridge marks turns; else the whole call) may spend,
+   * reported when exceeded, and in block mode the disallowed I/O it may run
+   * before the guard blocks the rest. Default: none.
+   */
+  ioBudgetMs?: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<MediaStreamLimits> = Object.freeze({
@@ -91,8 +97,6 @@ export class MediaStreamHub extends EventEmitter<MediaStreamEvents> {
   private readonly liveCalls = new Set<string>();
   /** Open media-stream sockets, started or not. */
   private sessions = 0;
-  private readonly problems: Counter;
-  private readonly refusals: Counter;
   private readonly refusedCounts: Record<RefusedAt, number> = { twiml: 0, upgrade: 0, start: 0 };
   /** Whether the last admission was refused: refusals are logged once per streak, counted always. */
   private refusing = false;
@@ -119,6 +123,7 @@ export class MediaStreamHub extends EventEmitter<MediaStreamEvents> {
   readonly limits: MediaStreamLimits;
   readonly onFrameHandled: ((nanoseconds: number) => void) | undefined;
   readonly prefetched: ContextPrefetch;
+  readonly metrics = new StreamMetrics();
 
   constructor(options: MediaStreamHubOptions) {
     super();
@@ -133,15 +138,10 @@ export class MediaStreamHub extends EventEmitter<MediaStreamEvents> {
     this.limits = options.limits;
     this.onFrameHandled = options.onFrameHandled;
     this.prefetched = options.prefetched ?? new ContextPrefetch();
-    const meter = metrics.getMeter(INSTRUMENTATION_NAME);
-    this.problems = meter.createCounter('media_stream.problems', {
-      description: 'Media-stream messages dropped, handlers failed, streams closed by the server',
-    });
-    this.refusals = meter.createCounter('media_stream.refused', {
-      description: 'New calls turned away (busy TwiML, upgrade 503, start 1013), by where and why (capacity, journal, closed)',
-    });
     const max = this.limits.maxLiveCalls;
     if (!Number.isInteger(max) || max < 0) throw new TypeError(`limits.maxLiveCalls must be a whole number >= 0 (0: no limit); received ${String(max)}`);
+    const budget = this.limits.ioBudgetMs;
+    if (budget !== undefined && (!Number.isFinite(budget) || budget < 0)) throw new TypeError(`limits.ioBudgetMs must be a number of milliseconds >= 0; received ${String(budget)}`);
   }
 
   /**
@@ -197,7 +197,7 @@ export class MediaStreamHub extends EventEmitter<MediaStreamEvents> {
       this.logger.warn({ reason, at }, 'refusing new calls (counted in media_stream.refused) until this clears');
     }
     this.refusedCounts[at] += 1;
-    this.refusals.add(1, { at, reason: reason.startsWith(CAPACITY_REASON) ? 'capacity' : reason.startsWith(CLOSED_REASON) ? 'closed' : 'journal' });
+    this.metrics.refused(at, refusalReason(reason));
   }
 
   private closedRefusal(): string | undefined {
@@ -228,11 +228,12 @@ export class MediaStreamHub extends EventEmitter<MediaStreamEvents> {
   claim(callSid: string): boolean {
     if (this.liveCalls.has(callSid)) return false;
     this.liveCalls.add(callSid);
+    this.metrics.callStarted();
     return true;
   }
 
   release(callSid: string): void {
-    this.liveCalls.delete(callSid);
+    if (this.liveCalls.delete(callSid)) this.metrics.callEnded();
   }
 
   /** Emits `callEnded`; a listener that throws is logged, never breaks the call. */
@@ -246,10 +247,15 @@ export class MediaStreamHub extends EventEmitter<MediaStreamEvents> {
 
   count(kind: ProblemKind): void {
     this.counts[kind] += 1;
-    this.problems.add(1, { kind });
+    this.metrics.problem(kind);
   }
 
   stats(): { liveCalls: number; sessions: number; problems: Readonly<Record<ProblemKind, number>>; refused: Readonly<Record<RefusedAt, number>> } {
     return { liveCalls: this.liveCalls.size, sessions: this.sessions, problems: { ...this.counts }, refused: { ...this.refusedCounts } };
   }
+}
+
+/** The bounded label of a refusal's reason (its text names limits and journal errors). */
+function refusalReason(reason: string): RefusalReason {
+  return reason.startsWith(CAPACITY_REASON) ? 'capacity' : reason.startsWith(CLOSED_REASON) ? 'closed' : 'journal';
 }

@@ -175,8 +175,11 @@ describe('Flusher', () => {
       );
     });
 
-    it('a flush while the database is down is retried until it lands, exactly once', async () => {
-      const { journal, flusher } = setup({ knex: viaWire });
+    it('a flush while the database is down is retried until it lands, exactly once; each attempt is timed by its outcome', async () => {
+      const reader = new TestReader();
+      const meterProvider = new MeterProvider({ readers: [reader] });
+      cleanups.push(() => meterProvider.shutdown());
+      const { journal, flusher } = setup({ knex: viaWire, meterProvider });
       const buffer = new ReceptionistBuffer({ callSid: 'CA_DOWN', businessId: t.a, leadId: t.aLead, journal });
       buffer.createAppointment(appointment(2));
       buffer.updateSession({ summary: 'booked' });
@@ -196,6 +199,19 @@ describe('Flusher', () => {
       expect(await db.knex('call_sessions').where({ call_sid: 'CA_DOWN' })).toHaveLength(1);
       expect(flusher.stats()).toMatchObject({ pending: 0, flushed: 1 });
       expect(journalFiles()).toEqual([]);
+
+      const { resourceMetrics } = await reader.collect();
+      const histograms = resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics);
+      const points = (name: string) =>
+        histograms.find((m) => m.descriptor.name === name)!.dataPoints.map((p) => ({ ...p.attributes, count: (p.value as { count: number }).count, sum: (p.value as { sum: number }).sum }));
+      expect(points('live_call.buffer.flush.duration')).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ 'call.flush.outcome': 'failed', count: outcome.attempts - 1 }),
+          expect.objectContaining({ 'call.flush.outcome': 'landed', count: 1 }),
+        ]),
+      );
+      expect(points('live_call.buffer.flush.statements')).toEqual([{ count: 1, sum: 2 }]); // one statement per operation
+      expect(points('live_call.buffer.call_writes')).toEqual([{ count: 1, sum: 2 }]);
     });
 
     it('a connection cut in the middle of the transaction is retried; the writes land once', async () => {

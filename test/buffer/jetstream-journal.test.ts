@@ -8,6 +8,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { freePort, startNatsServer, waitFor, type NatsNode } from '../helpers/nats-server.js';
 import { spawnNode } from '../helpers/processes.js';
 import { ReceptionistBuffer } from '../helpers/receptionist-buffer.js';
+import { testTelemetry } from '../helpers/telemetry.js';
 import { insertTenants, type Tenants } from './fixture-data.js';
 
 const silent = pino({ level: 'silent' });
@@ -62,9 +63,13 @@ describe('JetStreamJournal (a real nats-server on loopback)', () => {
     streamNumber++;
     const journal = await journalOn(nats.node.url);
     const buffer = new ReceptionistBuffer({ callSid: 'CA_JS_ACK', businessId: t.a, leadId: t.aLead, journal });
+    const enqueued = () => testTelemetry().metrics.histogramCount('live_call.journal.enqueue.duration', { 'live_call.journal.backend': 'jetstream' });
+    const timedBefore = await enqueued();
     const write = buffer.createAppointment(appointment(1));
     expect(write.journaled).toBe(true);
     expect(await write.durable).toBe(true);
+    // Enqueue → acknowledged, timed once for the write (the header is not a write).
+    expect(await enqueued()).toBe(timedBefore + 1);
     expect(Object.values(await journal.callSubjects())).toEqual([2]); // the header and the write
     expect(journal.health()).toMatchObject({ writable: true, failures: 0 });
 

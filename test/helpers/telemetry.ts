@@ -23,7 +23,6 @@ export class TestMetricReader extends MetricReader {
     super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
   }
 
-  /** The current value of a counter, summed over data points matching `attributes`. */
   /** The attribute keys of every data point of metric `name`. */
   async attributeKeysOf(name: string): Promise<string[]> {
     const { resourceMetrics } = await this.collect();
@@ -36,7 +35,17 @@ export class TestMetricReader extends MetricReader {
     return [...keys].sort();
   }
 
+  /** The current value of a counter, summed over data points matching `attributes`. */
   async counterValue(name: string, attributes: Record<string, string> = {}): Promise<number> {
+    return this.sumOf(name, attributes, (value) => value as number);
+  }
+
+  /** How many values a histogram recorded, over data points matching `attributes`. */
+  async histogramCount(name: string, attributes: Record<string, string> = {}): Promise<number> {
+    return this.sumOf(name, attributes, (value) => (value as { count: number }).count);
+  }
+
+  private async sumOf(name: string, attributes: Record<string, string>, valueOf: (value: unknown) => number): Promise<number> {
     const { resourceMetrics } = await this.collect();
     let total = 0;
     for (const scope of resourceMetrics.scopeMetrics) {
@@ -44,7 +53,7 @@ export class TestMetricReader extends MetricReader {
         if (metric.descriptor.name !== name) continue;
         for (const point of metric.dataPoints) {
           const matches = Object.entries(attributes).every(([key, value]) => point.attributes[key] === value);
-          if (matches) total += point.value as number;
+          if (matches) total += valueOf(point.value);
         }
       }
     }

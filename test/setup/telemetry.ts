@@ -1,5 +1,6 @@
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import { afterAll } from 'vitest';
+import { prometheusReader } from '../../reference/metrics-endpoint.js';
 import { startTelemetry } from '../../src/sdk/node-sdk.js';
 import { TEST_SPAN_EXPORTER } from '../helpers/spans.js';
 import { SwitchableSampler, TEST_TELEMETRY, TestMetricReader, type TestTelemetry } from '../helpers/telemetry.js';
@@ -17,7 +18,8 @@ if (!holder[TEST_SPAN_EXPORTER]) {
     serviceName: 'live-call-guard-test',
     spanProcessors: [new SimpleSpanProcessor({ exporter })],
     sampler,
-    metricReaders: [metrics],
+    // The reference app's /metrics serves what this one reads (as register.ts sets it up).
+    metricReaders: [metrics, prometheusReader()],
     guard: { mode: 'report' },
   });
   holder[TEST_SPAN_EXPORTER] = exporter;
