@@ -180,48 +180,51 @@ function isBase64(value: unknown): value is string {
   return typeof value === 'string' && value.length <= MAX_PAYLOAD_CHARS && BASE64.test(value);
 }
 
-/** Regular-expression syntax characters, escaped in a sid put into a pattern. */
-const REGEXP_SYNTAX = /[.*+?^${}()|[\]\\/-]/g;
-/** `"},"streamSid":"` + sid + `"}`: what follows the payload in Twilio's frame. */
-const TAIL_CHARS = 18;
+/**
+ * A media frame's text exactly as Twilio writes it (TWILIO.md), any sid
+ * without `"` or `\`: one pattern shared by every stream, so that its
+ * compiled code stays warm (not one per stream, hundreds of them cold).
+ */
+const TWILIO_MEDIA_FRAME =
+  /^\{"event":"media","sequenceNumber":"\d+","media":\{"track":"[a-z_]{1,32}","chunk":"\d+","timestamp":"\d+","payload":"[A-Za-z0-9+/]*={0,2}"\},"streamSid":"[^"\\]{1,64}"\}$/;
 
 /**
  * A live stream's media frames recognised on their text, without JSON.parse:
- * the frame exactly as Twilio writes it (TWILIO.md), key order and all —
+ * the frame exactly as Twilio writes it, key order and all —
  * `{"event":"media","sequenceNumber":"3","media":{"track":"inbound","chunk":"1","timestamp":"5","payload":"…"},"streamSid":"MZ…"}`
- * — with this stream's sid, digits where Twilio puts digits, a track of
- * lower-case letters, a base64 payload. Text it accepts is valid JSON that
- * {@link isPlainMediaMessage} accepts with this sid and this payload (held
- * by test/twilio/media-frame-text.test.ts); anything else — another key
- * order, spaces, escapes, another sid, over 16 KiB — is left to JSON.parse
- * and the checks above. Parsing a frame interned its short strings
- * (sequence numbers, chunks, timestamps: new ones every frame) and cost
- * most of a live call's CPU past the socket (bench/capacity, cost model).
+ * — ending with this stream's sid, digits where Twilio puts digits, a track
+ * of lower-case letters, a base64 payload. Text it accepts is valid JSON
+ * that {@link isPlainMediaMessage} accepts with this sid and this payload
+ * (held by test/twilio/media-frame-text.test.ts); anything else — another
+ * key order, spaces, escapes, another sid, over 16 KiB — is left to
+ * JSON.parse and the checks above. JSON.parse was most of a frame's cost
+ * (~1.4 µs against ~0.25 µs, bench/capacity/frame-costs.ts).
  */
 export class MediaFrameText {
-  private readonly pattern: RegExp;
-  private readonly tailLength: number;
+  /** `"},"streamSid":"<sid>"}`: the end of every media frame of this stream. */
+  private readonly tail: string;
 
   private constructor(streamSid: string) {
-    this.pattern = new RegExp(
-      '^\\{"event":"media","sequenceNumber":"\\d+","media":\\{"track":"[a-z_]{1,32}","chunk":"\\d+","timestamp":"\\d+",' +
-        `"payload":"[A-Za-z0-9+/]*={0,2}"\\},"streamSid":"${streamSid.replace(REGEXP_SYNTAX, '\\$&')}"\\}$`,
-    );
-    this.tailLength = TAIL_CHARS + streamSid.length;
+    this.tail = `"},"streamSid":"${streamSid}"}`;
   }
 
-  /** For a stream whose sid passed the sid rule; null when the sid holds `"` or `\` (JSON would escape them: no text match). */
+  /** For a stream whose sid passed the sid rule; null when the sid holds `"` or `\` (JSON escapes them: no text would match). */
   static of(streamSid: string): MediaFrameText | null {
     return /["\\]/.test(streamSid) ? null : new MediaFrameText(streamSid);
   }
 
-  /** Whether `text` is one of this stream's media frames as Twilio writes it (at most 16 KiB of text, so the payload is too). */
+  /**
+   * Whether `text` is one of this stream's media frames as Twilio writes it
+   * (at most 16 KiB of text, so its payload is too). Neither the sid nor the
+   * pattern's sid holds a quote, so the quote before each closes the same
+   * key: ending with this tail, the frame's sid is this sid.
+   */
   matches(text: string): boolean {
-    return text.length <= MAX_PAYLOAD_CHARS && this.pattern.test(text);
+    return text.length <= MAX_PAYLOAD_CHARS && text.endsWith(this.tail) && TWILIO_MEDIA_FRAME.test(text);
   }
 
   /** The base64 payload of a frame {@link matches} accepted. */
   payload(text: string): string {
-    return text.slice(text.indexOf('"payload":"') + 11, text.length - this.tailLength);
+    return text.slice(text.indexOf('"payload":"') + 11, text.length - this.tail.length);
   }
 }

@@ -77,7 +77,7 @@ describe('MediaFrameText: a live stream\'s media frames on their text', () => {
     }
   });
 
-  it('takes no frame for a sid JSON would escape, and escapes a sid\'s pattern characters', () => {
+  it('takes no frame for a sid JSON would escape, and matches a sid of pattern characters literally', () => {
     expect(MediaFrameText.of('MZ"1')).toBeNull();
     expect(MediaFrameText.of('MZ\\1')).toBeNull();
     const odd = MediaFrameText.of('MZ.*+?()[]{}|^$/-')!;
