@@ -50,7 +50,7 @@ export interface Config {
   callStreamSecret: string | undefined;
   /** `DRAIN_TIMEOUT_S`: how long SIGTERM waits for live calls to end, default 30. */
   drainTimeoutSeconds: number;
-  /** `MAX_LIVE_CALLS`: calls one server process takes at once; past it new calls are refused (busy). 0: no limit. Default 500. */
+  /** `MAX_LIVE_CALLS`: calls one server process takes at once; past it new calls are refused (busy). 0: no limit. Default 400 (DEFAULTS.maxLiveCalls). */
   maxLiveCalls: number;
   /** `DB_POOL_SIZE`: database connections per server process, opened at start and kept (see DEFAULTS.dbPoolSize). Default 10. */
   dbPoolSize: number;

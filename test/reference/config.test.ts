@@ -29,7 +29,7 @@ describe('loadConfig', () => {
       publicUrl: undefined,
       callStreamSecret: undefined,
       drainTimeoutSeconds: 30,
-      maxLiveCalls: 500,
+      maxLiveCalls: 400,
       dbPoolSize: 10,
       openaiApiKey: undefined,
       realtimeUrl: 'wss://api.openai.com/v1/realtime',
