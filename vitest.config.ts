@@ -11,6 +11,9 @@ export default defineConfig({
     setupFiles: ['test/setup/telemetry.ts'],
     // forks: require-in-the-middle does not work under vmThreads.
     pool: 'forks',
+    // Most of a test's time is spent waiting on PostgreSQL and sockets: 4 forks on 2 cores
+    // ran the suite in 119 s instead of 166 s (standalone PostgreSQL, same tests).
+    maxWorkers: 4,
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },
