@@ -139,7 +139,7 @@ export function median(values: number[]): number {
 }
 
 /** The load generator, with one level at a time. */
-export class LoadClient {
+class LoadClient {
   private onMessage: ((message: ClientMessage) => void) | undefined;
 
   private constructor(readonly child: Child) {
@@ -196,7 +196,7 @@ let levelsRun = 0;
 const nextRunId = (): string => `${Date.now().toString(16)}${(levelsRun++).toString(16).padStart(4, '0')}`;
 
 /** One level against one server; `onEdge` at the steady window's start and end. */
-export async function runLevel(
+async function runLevel(
   client: LoadClient,
   server: RunningServer,
   calls: number,
