@@ -80,7 +80,8 @@ export class JetStreamCall implements CallJournalHandle {
   private publish(line: string, seq: number, appendedAt?: number): Promise<boolean> {
     const ack = this.host.publish(this.path, line, `${this.path}:${seq}`);
     this.pending.add(ack);
-    // The host's publish never rejects: a failure resolves false.
+    // The host's publish never rejects (a failure resolves false), and this callback cannot throw
+    // (a Set delete, a flag, an OTel histogram record: the SDK reports bad values through diag).
     void ack.then((ok) => {
       this.pending.delete(ack);
       if (!ok) this.failed = true;
