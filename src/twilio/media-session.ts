@@ -34,24 +34,29 @@ const LOGGED_PROBLEMS_PER_CALL = 5;
  * The root span `media_stream` carries the call and its DB report.
  */
 export class MediaSession {
+  // What every media frame reads and writes comes first, together at the
+  // object's start (V8 lays fields out in the order they are defined): with
+  // hundreds of calls, a session is out of the CPU's cache when its next
+  // frame comes, and each cache line it touches costs a memory load.
   private state: State = 'awaiting-start';
+  /** Messages in the rate window; the clock is read only when it passes the limit (handleFrame). */
+  private messagesInWindow = 0;
+  /** This stream's media frames as Twilio writes them, recognised on their text (null: the sid rules it out). */
+  private mediaFrames: MediaFrameText | null = null;
+  private agent: AgentSession | undefined;
+  private live: LiveCall | undefined;
+  private rateWindowStartedAt = Date.now();
   private readonly root: Span;
   private readonly report = new CallDbReport();
   private readonly rootContext: Context;
   private readonly log: Logger;
   private streamSid: string | undefined;
-  /** This stream's media frames as Twilio writes them, recognised on their text (null: the sid rules it out). */
-  private mediaFrames: MediaFrameText | null = null;
   private callSid: string | undefined;
-  private live: LiveCall | undefined;
-  private agent: AgentSession | undefined;
   private buffer: WriteBuffer | undefined;
   private readonly queued: InboundMessage[] = [];
   private problems = 0;
   private droppedWhileLoading = 0;
   private droppedAudio = 0;
-  private messagesThisSecond = 0;
-  private secondStartedAt = Date.now();
   private peerAlive = true;
   private readonly timers: NodeJS.Timeout[] = [];
   private ending: Promise<void> | undefined;
@@ -140,14 +145,24 @@ export class MediaSession {
     }
   }
 
+  /**
+   * The rate limit: a window holds at most maxMessagesPerSecond messages and
+   * lasts at least a second. When a message passes the limit, a new window
+   * starts with it if the current one is a second old; else the rate is
+   * exceeded. No more than the limit ever arrives within a second of a
+   * window's start, and the clock is read once per window, not per frame.
+   */
+  private nextRateWindow(): boolean {
+    const now = Date.now();
+    if (now - this.rateWindowStartedAt < 1000) return false;
+    this.rateWindowStartedAt = now;
+    this.messagesInWindow = 1;
+    return true;
+  }
+
   private handleFrame(data: Buffer | string, isBinary: boolean): void {
     if (this.state === 'ending' || this.state === 'done') return;
-    const now = Date.now();
-    if (now - this.secondStartedAt >= 1000) {
-      this.secondStartedAt = now;
-      this.messagesThisSecond = 0;
-    }
-    if (++this.messagesThisSecond > this.hub.limits.maxMessagesPerSecond) {
+    if (++this.messagesInWindow > this.hub.limits.maxMessagesPerSecond && !this.nextRateWindow()) {
       this.close({ code: CloseCodes.POLICY, reason: 'message rate exceeded' });
       return;
     }
