@@ -37,6 +37,8 @@ export function capacityMarkdown(result: CapacityResult): string[] {
   const lines = [
     `### Capacity: the layer and the receptionist vs the bare ws floor (same client, ${result.steadyMs / 1000} s steady window per level, ${runs.length} run${runs.length === 1 ? '' : 's'})`,
     '',
+    `Servers on Node ${result.node.servers}, the client on Node ${result.node.client}.`,
+    '',
     `Held: ${result.criterion}; ✗ = not held; † = the client missed 20 ms ticks (it was starved: the level says little, and was run once more). Cells: failed, DTMF→answer p99, server cores.`,
     '',
     '| row | held / floor, run by run | **median** | target | CPU per call / floor, run by run (at calls) | **median** | target | met |',

@@ -79,9 +79,9 @@ function track(name: string, child: ChildProcess): Child {
   };
 }
 
-/** `node [nodeArgs] args`, output piped. */
-export function spawnNode(name: string, args: string[], env: NodeJS.ProcessEnv): Child {
-  return track(name, spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] }));
+/** `node [nodeArgs] args`, output piped; `node` is this process's Node unless another binary is given. */
+export function spawnNode(name: string, args: string[], env: NodeJS.ProcessEnv, node = process.execPath): Child {
+  return track(name, spawn(node, args, { env, stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
 /** A TypeScript module forked with an IPC channel (through tsx). */

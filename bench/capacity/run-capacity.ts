@@ -9,6 +9,7 @@
 // every run is reported and the median taken. Then CPU profiles at two
 // levels, summed into a cost model per call (cost-model.ts), and a level just
 // past MAX_LIVE_CALLS: what a caller gets there.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -41,6 +42,8 @@ export interface CapacityOptions {
   budgetMs?: number;
   /** Our servers as `serve --workers N` (CPU and RSS summed over the primary and its workers). Default 1. */
   workers?: number;
+  /** The Node binary all three servers run on (the client stays on the bench's). Default: the bench's own. */
+  node?: string;
   /** Progress lines (stderr). */
   log?: (line: string) => void;
 }
@@ -110,6 +113,8 @@ export interface OverloadResult {
 
 export interface CapacityResult {
   criterion: string;
+  /** The Node version the servers ran on, and the client's. */
+  node: { servers: string; client: string };
   workers: number;
   steadyMs: number;
   runs: CapacityRun[];
@@ -246,8 +251,8 @@ function describe(level: CapacityLevel): string {
 }
 
 async function startServer(server: CapacityServer, options: CapacityOptions, journalDir: string, extra: { inspect?: boolean; maxLiveCalls?: number } = {}): Promise<RunningServer> {
-  if (server === 'bare') return startBare(extra.inspect);
-  return startOurs(server, { databaseUrl: options.databaseUrl, journalDir, workers: options.workers ?? 1, ...extra });
+  if (server === 'bare') return startBare(extra.inspect, options.node);
+  return startOurs(server, { databaseUrl: options.databaseUrl, journalDir, workers: options.workers ?? 1, ...(options.node ? { node: options.node } : {}), ...extra });
 }
 
 /** One full run of the ladder on fresh servers: each level on each server, until each stops holding. */
@@ -384,6 +389,15 @@ async function overload(client: LoadClient, options: CapacityOptions, journalRoo
   }
 }
 
+/** `node --version` of a Node binary; throws naming the binary when it does not run. */
+export function nodeVersion(node: string): string {
+  try {
+    return execFileSync(node, ['--version'], { encoding: 'utf8', timeout: 10_000 }).trim();
+  } catch (error) {
+    throw new Error(`${node} is not a Node binary that runs here: ${(error as Error).message}`, { cause: error });
+  }
+}
+
 export async function benchCapacity(options: CapacityOptions): Promise<CapacityResult> {
   const { quick } = options;
   const log = options.log ?? ((line: string) => process.stderr.write(`capacity: ${line}\n`));
@@ -406,6 +420,7 @@ export async function benchCapacity(options: CapacityOptions): Promise<CapacityR
     const overloaded = overloadLimit > 0 ? await overload(client, opts, journalRoot, overloadLimit) : null;
     return {
       criterion: CRITERION,
+      node: { servers: options.node ? nodeVersion(options.node) : process.version, client: process.version },
       workers: options.workers ?? 1,
       steadyMs: options.steadyMs ?? (quick ? 2_000 : 10_000),
       runs,

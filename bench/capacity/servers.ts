@@ -40,10 +40,12 @@ export interface OurServerOptions {
   workers?: number;
   /** MAX_LIVE_CALLS. Default 0: no admission limit in the way of the search for the limit. */
   maxLiveCalls?: number;
+  /** The Node binary the server runs on. Default: the bench's own. */
+  node?: string;
 }
 
-export async function startBare(inspect = false): Promise<RunningServer> {
-  const child = spawnNode('bare floor', [...(inspect ? ['--inspect=127.0.0.1:0'] : []), path.join(BUILD, 'bench/capacity/bare-floor.js')], { ...process.env });
+export async function startBare(inspect = false, node?: string): Promise<RunningServer> {
+  const child = spawnNode('bare floor', [...(inspect ? ['--inspect=127.0.0.1:0'] : []), path.join(BUILD, 'bench/capacity/bare-floor.js')], { ...process.env }, node);
   const inspector = inspect ? child.waitForLine(/Debugger listening on (ws:\/\/\S+)/) : undefined;
   const [, url] = await child.waitForLine(/^bare-floor listening on (http:\/\/\S+)/);
   return { server: 'bare', child, url: url!, quiet: () => Promise.resolve(), ...(inspector ? { inspectorUrl: (await inspector)[1]! } : {}) };
@@ -77,6 +79,7 @@ export async function startOurs(server: 'layer' | 'receptionist', options: OurSe
       ...(workers > 1 ? ['--workers', String(workers)] : []),
     ],
     env,
+    options.node,
   );
   const inspector = inspect ? child.waitForLine(/Debugger listening on (ws:\/\/\S+)/) : undefined;
   const [, url] = await child.waitForLine(/^live-call-guard listening on (http:\/\/\S+)$/);
