@@ -1,6 +1,9 @@
 // npm run bench:capacity [-- --quick] [-- --runs 3] [-- --levels 250,500] [-- --steady-s 10] [-- --profile-levels 250,750]
 //   [-- --overload-limit 500] [-- --workers 2] [-- --node /path/to/node]:
 // only the capacity table (bench/run.ts prints it with everything else).
+// npm run bench:capacity -- --pairs 6 --levels 750 [-- --steady-s 10] [-- --node …]:
+// one level, window after window, each row over the floor in the same pair
+// (bench/capacity/pairs.ts), written to bench/results/capacity[-node<major>]-pairs.*.
 // Written to bench/results/capacity.{json,md} (capacity-quick.* with --quick,
 // capacity-node<major>.* when --node runs the servers on another major).
 import fs from 'node:fs/promises';
@@ -8,6 +11,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { openDatabase } from '../../reference/db/database.js';
 import { capacityMarkdown } from './capacity-report.js';
+import { benchPairs, pairsMarkdown } from './pairs.js';
 import { benchCapacity, nodeVersion } from './run-capacity.js';
 
 const { values } = parseArgs({
@@ -20,6 +24,7 @@ const { values } = parseArgs({
     'overload-limit': { type: 'string' },
     workers: { type: 'string' },
     node: { type: 'string' },
+    pairs: { type: 'string' },
   },
 });
 /** A flag's comma-separated whole numbers, or exit 2 naming what was wrong. */
@@ -39,37 +44,59 @@ const profileLevels = wholeNumbers('profile-levels', values['profile-levels'], 1
 const overloadLimit = wholeNumbers('overload-limit', values['overload-limit'], 0)?.[0];
 const workers = wholeNumbers('workers', values.workers, 1)?.[0];
 /** --node: the servers' Node binary, checked before anything starts. */
-let serversNode: { path: string; major: string } | undefined;
+let serversNode: { path: string; version: string } | undefined;
 if (values.node !== undefined) {
   try {
-    serversNode = { path: path.resolve(values.node), major: /^v(\d+)\./.exec(nodeVersion(path.resolve(values.node)))?.[1] ?? '?' };
+    serversNode = { path: path.resolve(values.node), version: nodeVersion(path.resolve(values.node)) };
   } catch (error) {
     process.stderr.write(`bench:capacity: --node: ${(error as Error).message}\n`);
     process.exit(2);
   }
 }
+const pairs = wholeNumbers('pairs', values.pairs, 1)?.[0];
+if (pairs !== undefined && levels?.length !== 1) {
+  process.stderr.write(`bench:capacity: --pairs runs one level: give it as --levels N (received ${JSON.stringify(values.levels ?? null)})\n`);
+  process.exit(2);
+}
+const major = (version: string): string => version.replace(/^v/, '').split('.')[0]!;
+/** Results of servers on another Node major than the bench's are named after it. */
+const base = serversNode && major(serversNode.version) !== major(process.version) ? `capacity-node${major(serversNode.version)}` : 'capacity';
 
-const database = await openDatabase({ databaseUrl: process.env.DATABASE_URL, dataDir: path.resolve('.data/bench') });
-try {
-  const result = await benchCapacity({
-    quick: values.quick ?? false,
-    databaseUrl: database.connectionString,
-    ...(levels ? { levels } : {}),
-    ...(steadyS ? { steadyMs: steadyS * 1000 } : {}),
-    ...(runs ? { runs } : {}),
-    ...(profileLevels ? { profileLevels } : {}),
-    ...(overloadLimit !== undefined ? { overloadLimit } : {}),
-    ...(workers ? { workers } : {}),
-    ...(serversNode ? { node: serversNode.path } : {}),
-  });
-  const markdown = capacityMarkdown(result).join('\n');
+async function writeResults(name: string, result: unknown, markdown: string): Promise<void> {
   await fs.mkdir('bench/results', { recursive: true });
-  const ownMajor = process.versions.node.split('.')[0];
-  const base = serversNode && serversNode.major !== ownMajor ? `capacity-node${serversNode.major}` : 'capacity';
-  const name = values.quick ? `${base}-quick` : workers && workers > 1 ? `${base}-workers-${workers}` : base;
   await fs.writeFile(`bench/results/${name}.json`, `${JSON.stringify(result, null, 2)}\n`);
   await fs.writeFile(`bench/results/${name}.md`, `${markdown}\n`);
   process.stdout.write(`${markdown}\n`);
+}
+
+const database = await openDatabase({ databaseUrl: process.env.DATABASE_URL, dataDir: path.resolve('.data/bench') });
+try {
+  if (pairs !== undefined) {
+    const result = await benchPairs({
+      quick: false,
+      databaseUrl: database.connectionString,
+      pairs,
+      calls: levels![0]!,
+      serversNode: serversNode?.version ?? process.version,
+      ...(steadyS ? { steadyMs: steadyS * 1000 } : {}),
+      ...(serversNode ? { node: serversNode.path } : {}),
+    });
+    await writeResults(`${base}-pairs`, result, pairsMarkdown(result).join('\n'));
+  } else {
+    const result = await benchCapacity({
+      quick: values.quick ?? false,
+      databaseUrl: database.connectionString,
+      ...(levels ? { levels } : {}),
+      ...(steadyS ? { steadyMs: steadyS * 1000 } : {}),
+      ...(runs ? { runs } : {}),
+      ...(profileLevels ? { profileLevels } : {}),
+      ...(overloadLimit !== undefined ? { overloadLimit } : {}),
+      ...(workers ? { workers } : {}),
+      ...(serversNode ? { node: serversNode.path } : {}),
+    });
+    const name = values.quick ? `${base}-quick` : workers && workers > 1 ? `${base}-workers-${workers}` : base;
+    await writeResults(name, result, capacityMarkdown(result).join('\n'));
+  }
 } finally {
   await database.close();
 }

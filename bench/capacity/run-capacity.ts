@@ -135,7 +135,7 @@ export const TARGETS: Record<CapacityRow['server'], CapacityRow['target']> = {
 /** A failure reason of the client that is a clean refusal. */
 export const isRefusal = (reason: string): boolean => reason.startsWith('refused');
 
-const round = (value: number, digits = 2): number => Math.round(value * 10 ** digits) / 10 ** digits;
+export const round = (value: number, digits = 2): number => Math.round(value * 10 ** digits) / 10 ** digits;
 
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -144,7 +144,7 @@ export function median(values: number[]): number {
 }
 
 /** The load generator, with one level at a time. */
-class LoadClient {
+export class LoadClient {
   private onMessage: ((message: ClientMessage) => void) | undefined;
 
   private constructor(readonly child: Child) {
@@ -201,7 +201,7 @@ let levelsRun = 0;
 const nextRunId = (): string => `${Date.now().toString(16)}${(levelsRun++).toString(16).padStart(4, '0')}`;
 
 /** One level against one server; `onEdge` at the steady window's start and end. */
-async function runLevel(
+export async function runLevel(
   client: LoadClient,
   server: RunningServer,
   calls: number,
@@ -241,7 +241,7 @@ async function runLevel(
   };
 }
 
-function describe(level: CapacityLevel): string {
+export function describe(level: CapacityLevel): string {
   return (
     `${level.server} ${level.calls}: ${level.failed} failed, p99 ${level.answerP99Ms} ms, server ${level.serverCores} cores (kernel ${level.serverSystemCores}, main thread ${level.serverMainThreadCores}), ` +
     `${level.serverRssMb} MB, client ${level.clientCores} cores (ticks late p99 ${level.clientTickLateP99Ms} ms, ${level.clientTicksSkipped} skipped), ` +
@@ -250,7 +250,7 @@ function describe(level: CapacityLevel): string {
   );
 }
 
-async function startServer(server: CapacityServer, options: CapacityOptions, journalDir: string, extra: { inspect?: boolean; maxLiveCalls?: number } = {}): Promise<RunningServer> {
+export async function startServer(server: CapacityServer, options: CapacityOptions, journalDir: string, extra: { inspect?: boolean; maxLiveCalls?: number } = {}): Promise<RunningServer> {
   if (server === 'bare') return startBare(extra.inspect, options.node);
   return startOurs(server, { databaseUrl: options.databaseUrl, journalDir, workers: options.workers ?? 1, ...(options.node ? { node: options.node } : {}), ...extra });
 }

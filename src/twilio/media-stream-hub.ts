@@ -18,7 +18,7 @@ export interface MediaStreamLimits {
   contextLoadTimeoutMs: number;
   /** Messages kept while the context loads; more are dropped and counted. Default 500. */
   maxQueuedWhileLoading: number;
-  /** Inbound messages per second past which the stream is closed (1008). Default 500 (Twilio sends ~50). */
+  /** Inbound messages within a second past which the stream is closed (1008): a window holds this many and lasts at least a second. Default 500 (Twilio sends ~50). */
   maxMessagesPerSecond: number;
   /** Outbound bytes queued on a slow socket past which audio is dropped. Default 1 MiB. */
   maxBufferedBytes: number;

@@ -120,6 +120,30 @@ describe('media-stream protocol: bad input', () => {
     }
   });
 
+  it('counts the message rate in windows of at least a second: a stream under the rate goes on past the limit\'s count, a burst is closed (1008)', async () => {
+    const server = await startMediaServer({}, undefined, { maxMessagesPerSecond: 20 });
+    try {
+      const callSid = newCallSid();
+      const { client } = await placeCall(server.server.url, { CallSid: callSid, To: DEMO_NUMBERS.dental, From: JANE });
+      await client.waitFor((m) => m.event === 'mark' && m.mark.name === 'greeting');
+      // connected, start and 15 frames; a second later 15 more and a DTMF: 33 messages, never 20 within a second.
+      for (let i = 0; i < 15; i += 1) client.media(SILENCE);
+      await new Promise((resolve) => setTimeout(resolve, 1_050)); // the passing second is the input here
+      for (let i = 0; i < 15; i += 1) client.media(SILENCE);
+      client.dtmf('1');
+      await client.waitFor((m) => m.event === 'mark' && m.mark.name === 'booked');
+      // 100 at once: past 20 within the window, whether or not a new one started.
+      for (let i = 0; i < 100; i += 1) client.media(SILENCE);
+      const closed = await client.closed;
+      expect(closed.code).toBe(1008);
+      expect(closed.reason).toMatch(/message rate exceeded/);
+      expect(await server.server.media.settled(5000)).toBe(true);
+      expect(await server.db.knex('appointments').where({ call_sid: callSid })).toHaveLength(1);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('closes a stream that sends no start within the limit (1008)', async () => {
     const slow = await startMediaServer({}, undefined, { startTimeoutMs: 50 });
     try {
