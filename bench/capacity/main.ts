@@ -77,7 +77,6 @@ try {
       databaseUrl: database.connectionString,
       pairs,
       calls: levels![0]!,
-      serversNode: serversNode?.version ?? process.version,
       ...(steadyS ? { steadyMs: steadyS * 1000 } : {}),
       ...(serversNode ? { node: serversNode.path } : {}),
     });

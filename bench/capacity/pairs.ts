@@ -7,7 +7,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, LoadClient, median, round, runLevel, startServer, type CapacityLevel, type CapacityOptions } from './run-capacity.js';
+import { describe, LoadClient, median, nodeVersion, round, runLevel, startServer, type CapacityLevel, type CapacityOptions } from './run-capacity.js';
 import { buildServers, CAPACITY_SERVERS, type CapacityServer, type RunningServer } from './servers.js';
 
 export interface PairsResult {
@@ -20,7 +20,7 @@ export interface PairsResult {
   rows: Array<{ server: Exclude<CapacityServer, 'bare'>; ratios: number[]; median: number }>;
 }
 
-export async function benchPairs(options: CapacityOptions & { pairs: number; calls: number; serversNode: string }): Promise<PairsResult> {
+export async function benchPairs(options: CapacityOptions & { pairs: number; calls: number }): Promise<PairsResult> {
   const { pairs: count, calls } = options;
   if (!Number.isInteger(count) || count < 1) throw new TypeError(`pairs must be a whole number >= 1; received ${String(count)}`);
   const log = options.log ?? ((line: string) => process.stderr.write(`capacity pairs: ${line}\n`));
@@ -45,7 +45,7 @@ export async function benchPairs(options: CapacityOptions & { pairs: number; cal
       const ratios = pairs.map((pair) => round(pair[server].serverCores / Math.max(1e-9, pair.bare.serverCores)));
       return { server, ratios, median: median(ratios) };
     });
-    return { calls, steadyMs, node: { servers: options.serversNode, client: process.version }, pairs, rows };
+    return { calls, steadyMs, node: { servers: options.node ? nodeVersion(options.node) : process.version, client: process.version }, pairs, rows };
   } finally {
     await Promise.all(servers.map((s) => s.child.stop()));
     await client.child.stop();
