@@ -3,7 +3,7 @@
 // one by one.   node --import tsx bench/capacity/frame-costs.ts
 import { context, ROOT_CONTEXT, createContextKey } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { inboundMessage, isPlainMediaMessage, mediaMessage, MediaFrameText } from '../../src/twilio/twilio-messages.js';
+import { inboundMessage, isMediaFrame, isPlainMediaMessage, mediaFrameTail, mediaMessage } from '../../src/twilio/twilio-messages.js';
 import { VoiceActivityDetector } from '../../reference/voice-activity.js';
 import { nsPerCall } from '../measure.js';
 context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
@@ -25,8 +25,8 @@ r('zod mediaMessage.safeParse', () => { sink += mediaMessage.safeParse(obj).succ
 r('base64 regex on the 216-char payload', () => { sink += /^[A-Za-z0-9+/]*={0,2}$/.test(obj.media.payload) ? 1 : 0; });
 r('media fast path (isPlainMediaMessage)', () => { sink += isPlainMediaMessage(obj) ? 1 : 0; });
 r('JSON.parse + isPlainMediaMessage (before)', () => { sink += isPlainMediaMessage(JSON.parse(text)) ? 1 : 0; });
-const frames = MediaFrameText.of(obj.streamSid)!;
-r('MediaFrameText.matches (the live path now)', () => { sink += frames.matches(text) ? 1 : 0; });
+const tail = mediaFrameTail(obj.streamSid)!;
+r('isMediaFrame (the live path now)', () => { sink += isMediaFrame(text, tail) ? 1 : 0; });
 r('base64 decode 160 B', () => { sink += Buffer.from(payload, 'base64').length; });
 const reused = Buffer.alloc(160);
 r('base64 decode into a reused buffer', () => { sink += reused.write(payload, 'base64'); });

@@ -26,7 +26,7 @@ export interface AgentCall<TContext = unknown, TOps extends WriteOperations = Wr
 
 /** The handlers of one call. Each runs inside the call's live span: no database. */
 export interface AgentSession {
-  /** One 20 ms µ-law frame from the caller. Called 50 times a second: keep it cheap. */
+  /** One 20 ms µ-law frame from the caller. Called 50 times a second: keep it cheap. Taken once, when the call goes live. */
   onMedia?(frame: Buffer): void;
   onDtmf?(digit: string): void;
   onMark?(name: string): void;

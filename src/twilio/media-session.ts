@@ -19,12 +19,25 @@ import { closeReasonText, CloseCodes, type CloseReason } from './close-codes.js'
 import type { MediaStreamHub } from './media-stream-hub.js';
 import { parseStreamParameters } from './stream-parameters.js';
 import { verifyStreamToken } from './stream-token.js';
-import { isPlainMediaMessage, MediaFrameText, validateInboundMessage, type InboundMessage, type StartMessage } from './twilio-messages.js';
+import {
+  isMediaFrame,
+  isPlainMediaMessage,
+  mediaFramePayload,
+  mediaFrameTail,
+  validateInboundMessage,
+  type InboundMessage,
+  type MediaFrameTail,
+  type StartMessage,
+} from './twilio-messages.js';
 
 type State = 'awaiting-start' | 'loading' | 'live' | 'ending' | 'done';
 
 /** Protocol problems logged in full per call; past this, only counted. */
 const LOGGED_PROBLEMS_PER_CALL = 5;
+
+/** Where a media-stream socket keeps its session, for the one listener every socket shares (onSocketMessage). */
+const SESSION = Symbol('live-call-guard.media-session');
+type SessionSocket = WebSocket & { [SESSION]: MediaSession };
 
 /**
  * One Twilio Media Stream, as a state machine:
@@ -34,15 +47,22 @@ const LOGGED_PROBLEMS_PER_CALL = 5;
  * The root span `media_stream` carries the call and its DB report.
  */
 export class MediaSession {
-  // What every media frame reads and writes comes first, together at the
-  // object's start (V8 lays fields out in the order they are defined): with
-  // hundreds of calls, a session is out of the CPU's cache when its next
-  // frame comes, and each cache line it touches costs a memory load.
+  // What every media frame reads comes first, together at the object's
+  // start (V8 lays fields out in the order they are defined): with hundreds
+  // of calls, a session is out of the CPU's cache when its next frame comes,
+  // and each cache line it touches costs a memory load. A media frame reads
+  // these fields and the tail's characters, nothing else of the call's.
+  private readonly hub: MediaStreamHub;
   private state: State = 'awaiting-start';
   /** Messages in the rate window; the clock is read only when it passes the limit (handleFrame). */
   private messagesInWindow = 0;
-  /** This stream's media frames as Twilio writes them, recognised on their text (null: the sid rules it out). */
-  private mediaFrames: MediaFrameText | null = null;
+  /** The end of this stream's media frames, to recognise them on their text (null: the sid rules it out). */
+  private mediaTail: MediaFrameTail | null = null;
+  /** The agent's media handler, taken when the call goes live (undefined: it takes no audio). */
+  private onMedia: AgentSession['onMedia'];
+  /** The live call's context, which the media handler runs in. */
+  private liveContext: Context | undefined;
+  private readonly ws: WebSocket;
   private agent: AgentSession | undefined;
   private live: LiveCall | undefined;
   private rateWindowStartedAt = Date.now();
@@ -67,10 +87,9 @@ export class MediaSession {
   readonly hungUp: Promise<void>;
   private resolveHungUp!: () => void;
 
-  constructor(
-    private readonly ws: WebSocket,
-    private readonly hub: MediaStreamHub,
-  ) {
+  constructor(ws: WebSocket, hub: MediaStreamHub) {
+    this.hub = hub;
+    this.ws = ws;
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     this.hungUp = new Promise((resolve) => (this.resolveHungUp = resolve));
     this.root = trace.getTracer(INSTRUMENTATION_NAME).startSpan(SpanNames.MEDIA_STREAM, { kind: SpanKind.SERVER });
@@ -78,8 +97,8 @@ export class MediaSession {
     this.log = childLogger(hub.logger, { trace_id: this.root.spanContext().traceId });
     const { limits } = hub;
 
-    // ws 7 (express-ws) gives text frames as strings and no isBinary; ws 8 gives Buffers and isBinary.
-    ws.on('message', (data: Buffer | string, isBinary?: boolean) => this.onFrame(data, isBinary ?? typeof data !== 'string'));
+    (ws as SessionSocket)[SESSION] = this;
+    ws.on('message', MediaSession.onSocketMessage);
     ws.on('close', () => this.end('socket closed'));
     ws.on('error', (error) => {
       // A protocol error (e.g. a frame over maxPayload: ws already sent 1009):
@@ -110,6 +129,17 @@ export class MediaSession {
   hangUp(reason: CloseReason): Promise<void> {
     this.close(reason);
     return this.hungUp;
+  }
+
+  /**
+   * The 'message' listener of every session's socket, one function for all:
+   * ws calls it with the socket as `this`, and the socket holds its session.
+   * A closure per session would put two more objects (the function and its
+   * scope), out of the CPU's cache, on the path of every frame.
+   * ws 7 (express-ws) gives text frames as strings and no isBinary; ws 8 gives Buffers and isBinary.
+   */
+  private static onSocketMessage(this: WebSocket, data: Buffer | string, isBinary?: boolean): void {
+    (this as SessionSocket)[SESSION].onFrame(data, isBinary ?? typeof data !== 'string');
   }
 
   /**
@@ -172,11 +202,12 @@ export class MediaSession {
     }
     const text = typeof data === 'string' ? data : data.toString('utf8');
     // The hot path: a live call's media frame as Twilio writes it, recognised
-    // on its text (twilio-messages.ts, MediaFrameText), no JSON.parse.
-    if (this.state === 'live' && this.mediaFrames?.matches(text)) {
-      const onMedia = this.agent?.onMedia;
+    // on its text (twilio-messages.ts, MediaFrameTail), no JSON.parse.
+    const tail = this.mediaTail;
+    if (this.state === 'live' && tail !== null && isMediaFrame(text, tail)) {
+      const onMedia = this.onMedia;
       // The live context is entered here, inside the listener (see below); no closure per frame.
-      if (onMedia) context.with(this.live!.context, this.media, this, onMedia, this.mediaFrames.payload(text));
+      if (onMedia) context.with(this.liveContext!, this.media, this, onMedia, mediaFramePayload(text, tail));
       return;
     }
     let json: unknown;
@@ -194,9 +225,9 @@ export class MediaSession {
         this.close({ code: CloseCodes.POLICY, reason: 'message for another streamSid' });
         return;
       }
-      const onMedia = this.agent?.onMedia;
+      const onMedia = this.onMedia;
       // The live context is entered here, inside the listener (see below); no closure per frame.
-      if (onMedia) context.with(this.live!.context, this.media, this, onMedia, json.media.payload);
+      if (onMedia) context.with(this.liveContext!, this.media, this, onMedia, json.media.payload);
       return;
     }
     const parsed = validateInboundMessage(json);
@@ -264,7 +295,7 @@ export class MediaSession {
     }
     this.callSid = callSid;
     this.streamSid = streamSid;
-    this.mediaFrames = MediaFrameText.of(streamSid);
+    this.mediaTail = mediaFrameTail(streamSid);
     this.state = 'loading';
     this.root.setAttributes({
       [Attributes.CALL_SID]: callSid,
@@ -318,8 +349,10 @@ export class MediaSession {
     this.live = startLiveCall({ callSid, tenantId, ...(ioBudgetMs === undefined ? {} : { ioBudgetMs }) }, this.rootContext);
     this.state = 'live';
     const agentCall = this.agentCall(callContext, tenantId, direction, parameters);
+    this.liveContext = this.live.context;
     this.live.run(() => {
       this.agent = this.guarded('start', () => this.hub.agent.startCall(agentCall));
+      this.onMedia = this.agent?.onMedia;
       for (const queued of this.queued.splice(0)) this.dispatch(queued);
     });
   }
@@ -374,7 +407,7 @@ export class MediaSession {
     const agent = this.agent;
     switch (message.event) {
       case 'media':
-        if (agent?.onMedia) this.media(agent.onMedia, message.media.payload);
+        if (this.onMedia) this.media(this.onMedia, message.media.payload);
         return;
       case 'dtmf':
         if (agent?.onDtmf) this.guarded('dtmf', () => agent.onDtmf!(message.dtmf.digit));

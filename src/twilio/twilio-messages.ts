@@ -188,9 +188,12 @@ function isBase64(value: unknown): value is string {
 const TWILIO_MEDIA_FRAME =
   /^\{"event":"media","sequenceNumber":"\d+","media":\{"track":"[a-z_]{1,32}","chunk":"\d+","timestamp":"\d+","payload":"[A-Za-z0-9+/]*={0,2}"\},"streamSid":"[^"\\]{1,64}"\}$/;
 
+declare const tailBrand: unique symbol;
 /**
- * A live stream's media frames recognised on their text, without JSON.parse:
- * the frame exactly as Twilio writes it, key order and all —
+ * `"},"streamSid":"<sid>"}`: the end of every media frame of one stream,
+ * made by {@link mediaFrameTail}. A live stream's media frames are
+ * recognised on their text with it ({@link isMediaFrame}), without
+ * JSON.parse: the frame exactly as Twilio writes it, key order and all —
  * `{"event":"media","sequenceNumber":"3","media":{"track":"inbound","chunk":"1","timestamp":"5","payload":"…"},"streamSid":"MZ…"}`
  * — ending with this stream's sid, digits where Twilio puts digits, a track
  * of lower-case letters, a base64 payload. Text it accepts is valid JSON
@@ -199,32 +202,38 @@ const TWILIO_MEDIA_FRAME =
  * key order, spaces, escapes, another sid, over 16 KiB — is left to
  * JSON.parse and the checks above. JSON.parse was most of a frame's cost
  * (~1.4 µs against ~0.25 µs, bench/capacity/frame-costs.ts).
+ *
+ * A plain string, kept by the session itself: with hundreds of calls a
+ * session's state is out of the CPU's cache when its next frame comes, and
+ * each object between the session and the characters it compares costs a
+ * memory load.
  */
-export class MediaFrameText {
-  /** `"},"streamSid":"<sid>"}`: the end of every media frame of this stream. */
-  private readonly tail: string;
+export type MediaFrameTail = string & { readonly [tailBrand]: true };
 
-  private constructor(streamSid: string) {
-    this.tail = `"},"streamSid":"${streamSid}"}`;
-  }
+/**
+ * The tail of the media frames of a stream whose sid passed the sid rule,
+ * as one flat string (its characters inline, not a concatenation V8 would
+ * walk on every compare); null when the sid holds `"` or `\` (JSON escapes
+ * them: no text would match).
+ */
+export function mediaFrameTail(streamSid: string): MediaFrameTail | null {
+  if (/["\\]/.test(streamSid)) return null;
+  // A template literal makes a rope (a ConsString); a string decoded from bytes is flat.
+  // The sid rule keeps every character in 0x21-0x7E, so latin1 is exact.
+  return Buffer.from(`"},"streamSid":"${streamSid}"}`, 'latin1').toString('latin1') as MediaFrameTail;
+}
 
-  /** For a stream whose sid passed the sid rule; null when the sid holds `"` or `\` (JSON escapes them: no text would match). */
-  static of(streamSid: string): MediaFrameText | null {
-    return /["\\]/.test(streamSid) ? null : new MediaFrameText(streamSid);
-  }
+/**
+ * Whether `text` is one of this stream's media frames as Twilio writes it
+ * (at most 16 KiB of text, so its payload is too). Neither the sid nor the
+ * pattern's sid holds a quote, so the quote before each closes the same
+ * key: ending with this tail, the frame's sid is this sid.
+ */
+export function isMediaFrame(text: string, tail: MediaFrameTail): boolean {
+  return text.length <= MAX_PAYLOAD_CHARS && text.endsWith(tail) && TWILIO_MEDIA_FRAME.test(text);
+}
 
-  /**
-   * Whether `text` is one of this stream's media frames as Twilio writes it
-   * (at most 16 KiB of text, so its payload is too). Neither the sid nor the
-   * pattern's sid holds a quote, so the quote before each closes the same
-   * key: ending with this tail, the frame's sid is this sid.
-   */
-  matches(text: string): boolean {
-    return text.length <= MAX_PAYLOAD_CHARS && text.endsWith(this.tail) && TWILIO_MEDIA_FRAME.test(text);
-  }
-
-  /** The base64 payload of a frame {@link matches} accepted. */
-  payload(text: string): string {
-    return text.slice(text.indexOf('"payload":"') + 11, text.length - this.tail.length);
-  }
+/** The base64 payload of a frame {@link isMediaFrame} accepted with this tail. */
+export function mediaFramePayload(text: string, tail: MediaFrameTail): string {
+  return text.slice(text.indexOf('"payload":"') + 11, text.length - tail.length);
 }

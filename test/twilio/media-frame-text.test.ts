@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { isPlainMediaMessage, MediaFrameText } from '../../src/twilio/twilio-messages.js';
+import { isMediaFrame, isPlainMediaMessage, mediaFramePayload, mediaFrameTail } from '../../src/twilio/twilio-messages.js';
 
-// MediaFrameText recognises a live stream's media frames on their text. What
+// A stream's MediaFrameTail recognises a live stream's media frames on their text. What
 // it accepts must be a frame JSON.parse + isPlainMediaMessage accept, for the
 // same stream and with the same payload; what it leaves goes the JSON way.
 
@@ -12,7 +12,7 @@ const twilioFrame = (parts: { seq?: string; track?: string; chunk?: string; time
   `{"event":"media","sequenceNumber":"${parts.seq ?? '3'}","media":{"track":"${parts.track ?? 'inbound'}","chunk":"${parts.chunk ?? '1'}",` +
   `"timestamp":"${parts.timestamp ?? '20'}","payload":"${parts.payload ?? PAYLOAD}"},"streamSid":"${parts.sid ?? SID}"}`;
 
-/** [name, text, whether MediaFrameText takes it] */
+/** [name, text, whether isMediaFrame takes it] */
 const TABLE: Array<[string, string, boolean]> = [
   ['a Twilio frame', twilioFrame(), true],
   ['an outbound track', twilioFrame({ track: 'outbound' }), true],
@@ -45,17 +45,17 @@ const TABLE: Array<[string, string, boolean]> = [
   ['not JSON', `${twilioFrame()}}`, false],
 ];
 
-describe('MediaFrameText: a live stream\'s media frames on their text', () => {
-  const frames = MediaFrameText.of(SID)!;
+describe('MediaFrameTail: a live stream\'s media frames on their text', () => {
+  const tail = mediaFrameTail(SID)!;
 
   it.each(TABLE)('%s', (_name, text, taken) => {
-    expect(frames.matches(text)).toBe(taken);
+    expect(isMediaFrame(text, tail)).toBe(taken);
     if (!taken) return;
     // Taken: valid JSON, a media message of this stream by the JSON path's rules, with the same payload.
     const json = JSON.parse(text) as { streamSid: string; media: { payload: string } };
     expect(isPlainMediaMessage(json)).toBe(true);
     expect(json.streamSid).toBe(SID);
-    expect(frames.payload(text)).toBe(json.media.payload);
+    expect(mediaFramePayload(text, tail)).toBe(json.media.payload);
   });
 
   it('every character in every field is either taken with the JSON verdict or left to JSON.parse', () => {
@@ -69,19 +69,20 @@ describe('MediaFrameText: a live stream\'s media frames on their text', () => {
         twilioFrame({ payload: `AAA${c}` }),
       ];
       for (const text of variants) {
-        if (!frames.matches(text)) continue;
+        if (!isMediaFrame(text, tail)) continue;
         const json = JSON.parse(text) as { media: { payload: string } };
         expect(isPlainMediaMessage(json), `U+${code.toString(16)} in ${text.slice(0, 60)}`).toBe(true);
-        expect(frames.payload(text)).toBe(json.media.payload);
+        expect(mediaFramePayload(text, tail)).toBe(json.media.payload);
       }
     }
   });
 
   it('takes no frame for a sid JSON would escape, and matches a sid of pattern characters literally', () => {
-    expect(MediaFrameText.of('MZ"1')).toBeNull();
-    expect(MediaFrameText.of('MZ\\1')).toBeNull();
-    const odd = MediaFrameText.of('MZ.*+?()[]{}|^$/-')!;
-    expect(odd.matches(twilioFrame({ sid: 'MZ.*+?()[]{}|^$/-' }))).toBe(true);
-    expect(odd.matches(twilioFrame({ sid: 'MZaaaaaaaaaaaaaaaaa' }))).toBe(false);
+    expect(mediaFrameTail('MZ"1')).toBeNull();
+    expect(mediaFrameTail('MZ\\1')).toBeNull();
+    const odd = mediaFrameTail('MZ.*+?()[]{}|^$/-')!;
+    expect(isMediaFrame(twilioFrame({ sid: 'MZ.*+?()[]{}|^$/-' }), odd)).toBe(true);
+    expect(isMediaFrame(twilioFrame({ sid: 'MZaaaaaaaaaaaaaaaaa' }), odd)).toBe(false);
+    expect(odd).toBe('"},"streamSid":"MZ.*+?()[]{}|^$/-"}');
   });
 });
