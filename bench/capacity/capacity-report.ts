@@ -41,6 +41,9 @@ export function capacityMarkdown(result: CapacityResult): string[] {
     '',
     `Held: ${result.criterion}; ✗ = not held; † = the client missed 20 ms ticks (it was starved: the level says little, and was run once more). Cells: failed, DTMF→answer p99, server cores.`,
     '',
+    ...(result.refine > 0
+      ? [`After the ladder, the gap between each server's held level and the lowest it failed was halved up to ${result.refine} time${result.refine === 1 ? '' : 's'} (levels off the ladder's step).`, '']
+      : []),
     '| row | held / floor, run by run | **median** | target | CPU per call / floor, run by run (at calls) | **median** | target | met |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows.map(

@@ -1,5 +1,5 @@
 // npm run bench:capacity [-- --quick] [-- --runs 3] [-- --levels 250,500] [-- --steady-s 10] [-- --profile-levels 250,750]
-//   [-- --overload-limit 500] [-- --workers 2] [-- --node /path/to/node]:
+//   [-- --overload-limit 500] [-- --workers 2] [-- --node /path/to/node] [-- --refine 2]:
 // only the capacity table (bench/run.ts prints it with everything else).
 // npm run bench:capacity -- --pairs 6 --levels 750 [-- --steady-s 10] [-- --node …]:
 // one level, window after window, each row over the floor in the same pair
@@ -25,6 +25,7 @@ const { values } = parseArgs({
     workers: { type: 'string' },
     node: { type: 'string' },
     pairs: { type: 'string' },
+    refine: { type: 'string' },
   },
 });
 /** A flag's comma-separated whole numbers, or exit 2 naming what was wrong. */
@@ -43,6 +44,7 @@ const runs = wholeNumbers('runs', values.runs, 1)?.[0];
 const profileLevels = wholeNumbers('profile-levels', values['profile-levels'], 1);
 const overloadLimit = wholeNumbers('overload-limit', values['overload-limit'], 0)?.[0];
 const workers = wholeNumbers('workers', values.workers, 1)?.[0];
+const refine = wholeNumbers('refine', values.refine, 0)?.[0];
 /** --node: the servers' Node binary, checked before anything starts. */
 let serversNode: { path: string; version: string } | undefined;
 if (values.node !== undefined) {
@@ -91,6 +93,7 @@ try {
       ...(profileLevels ? { profileLevels } : {}),
       ...(overloadLimit !== undefined ? { overloadLimit } : {}),
       ...(workers ? { workers } : {}),
+      ...(refine !== undefined ? { refine } : {}),
       ...(serversNode ? { node: serversNode.path } : {}),
     });
     const name = values.quick ? `${base}-quick` : workers && workers > 1 ? `${base}-workers-${workers}` : base;

@@ -38,6 +38,12 @@ export interface CapacityOptions {
   profileLevels?: number[];
   /** The receptionist with this MAX_LIVE_CALLS, at 20% more calls; 0: not run. Default DEFAULTS.maxLiveCalls (quick: 5). */
   overloadLimit?: number;
+  /**
+   * After the ladder, halvings of the gap between each server's held level
+   * and the lowest it failed (refineProbe): with 2, a held level to a
+   * quarter of a ladder step. Default 2 (quick: 0).
+   */
+  refine?: number;
   /** Stop starting new levels past this, per run (ms). Default 15 min. */
   budgetMs?: number;
   /** Our servers as `serve --workers N` (CPU and RSS summed over the primary and its workers). Default 1. */
@@ -117,6 +123,8 @@ export interface CapacityResult {
   node: { servers: string; client: string };
   workers: number;
   steadyMs: number;
+  /** Halvings of the gap above each held level after the ladder (CapacityOptions.refine). */
+  refine: number;
   runs: CapacityRun[];
   rows: CapacityRow[];
   profiles: CapacityProfile[];
@@ -262,6 +270,7 @@ async function runLadder(client: LoadClient, options: CapacityOptions, journalRo
   const levels = options.levels ?? (quick ? [10] : [250, 500, 750, 1000, 1250, 1500, 1750, 2000]);
   const steadyMs = options.steadyMs ?? (quick ? 2_000 : 10_000);
   const budgetMs = options.budgetMs ?? 15 * 60_000;
+  const refine = options.refine ?? (quick ? 0 : 2);
   const began = performance.now();
   const loadBefore = os.loadavg().map((l) => round(l));
   const servers: RunningServer[] = [];
@@ -274,6 +283,18 @@ async function runLadder(client: LoadClient, options: CapacityOptions, journalRo
     }
     const idleRssMb = Object.fromEntries(servers.map((s) => [s.server, round(sample(s.child.pid).rssMb, 1)])) as Record<CapacityServer, number>;
     const result: CapacityLevel[] = [];
+    /** One level on one server, recorded; once more when it was not held while the client itself was starved. */
+    const measure = async (server: RunningServer, calls: number): Promise<CapacityLevel> => {
+      let level = await runLevel(client, server, calls, steadyMs, quick);
+      if (!level.held && level.clientTicksSkipped > 0) {
+        // The client itself was starved (other load on the machine): the level says little; once more.
+        log(`run ${runNumber}: ${describe(level)}; the client was starved: once more`);
+        level = await runLevel(client, server, calls, steadyMs, quick);
+      }
+      result.push(level);
+      log(`run ${runNumber}: ${describe(level)}`);
+      return level;
+    };
     const failedAt = new Set<CapacityServer>();
     for (const calls of levels) {
       for (const server of servers) {
@@ -283,18 +304,19 @@ async function runLadder(client: LoadClient, options: CapacityOptions, journalRo
           failedAt.add(server.server);
           continue;
         }
-        let level = await runLevel(client, server, calls, steadyMs, quick);
-        if (!level.held && level.clientTicksSkipped > 0) {
-          // The client itself was starved (other load on the machine): the level says little; once more.
-          log(`run ${runNumber}: ${describe(level)}; the client was starved: once more`);
-          level = await runLevel(client, server, calls, steadyMs, quick);
-        }
-        result.push(level);
-        log(`run ${runNumber}: ${describe(level)}`);
+        const level = await measure(server, calls);
         // Full mode stops a server at its first level not held; quick mode runs its level regardless.
         if (!level.held && !quick) failedAt.add(server.server);
       }
       if (failedAt.size === servers.length) break;
+    }
+    // The ladder's step alone cannot tell 0.9 of the floor from 0.75: between each server's held level
+    // and the lowest it failed, the gap is halved `refine` times, the servers taking turns as on the ladder.
+    for (let halving = 0; halving < refine && performance.now() - began <= budgetMs; halving += 1) {
+      for (const server of servers) {
+        const probe = refineProbe(result, server.server);
+        if (probe !== undefined) await measure(server, probe);
+      }
     }
     const held = Object.fromEntries(CAPACITY_SERVERS.map((server) => [server, heldLevel(result, server)])) as Record<CapacityServer, number>;
     return { loadAverage: { before: loadBefore, after: os.loadavg().map((l) => round(l)) }, idleRssMb, levels: result, held };
@@ -303,8 +325,22 @@ async function runLadder(client: LoadClient, options: CapacityOptions, journalRo
   }
 }
 
+/**
+ * The level halfway between a server's held level and the lowest level above
+ * it that it failed; undefined when there is no gap to halve: nothing held,
+ * nothing failed above it, or a gap under 2% of the held level.
+ */
+export function refineProbe(levels: readonly CapacityLevel[], server: CapacityServer): number | undefined {
+  const held = heldLevel(levels, server);
+  if (held === 0) return undefined;
+  const failed = levels.filter((l) => l.server === server && !l.held && l.calls > held).map((l) => l.calls);
+  if (failed.length === 0) return undefined;
+  const probe = Math.round((held + Math.min(...failed)) / 2);
+  return probe - held >= Math.max(1, held * 0.02) ? probe : undefined;
+}
+
 /** The highest level held with every lower level held too. */
-function heldLevel(levels: CapacityLevel[], server: CapacityServer): number {
+export function heldLevel(levels: readonly CapacityLevel[], server: CapacityServer): number {
   let best = 0;
   for (const level of levels.filter((l) => l.server === server).sort((a, b) => a.calls - b.calls)) {
     if (!level.held) break;
@@ -423,6 +459,7 @@ export async function benchCapacity(options: CapacityOptions): Promise<CapacityR
       node: { servers: options.node ? nodeVersion(options.node) : process.version, client: process.version },
       workers: options.workers ?? 1,
       steadyMs: options.steadyMs ?? (quick ? 2_000 : 10_000),
+      refine: options.refine ?? (quick ? 0 : 2),
       runs,
       rows: [row(runs, 'layer'), row(runs, 'receptionist')],
       profiles,
