@@ -205,9 +205,8 @@ export class MediaSession {
     // on its text (twilio-messages.ts, MediaFrameTail), no JSON.parse.
     const tail = this.mediaTail;
     if (this.state === 'live' && tail !== null && isMediaFrame(text, tail)) {
-      const onMedia = this.onMedia;
       // The live context is entered here, inside the listener (see below); no closure per frame.
-      if (onMedia) context.with(this.liveContext!, this.media, this, onMedia, mediaFramePayload(text, tail));
+      if (this.onMedia) context.with(this.liveContext!, this.feedMedia, undefined, mediaFramePayload(text, tail));
       return;
     }
     let json: unknown;
@@ -225,9 +224,8 @@ export class MediaSession {
         this.close({ code: CloseCodes.POLICY, reason: 'message for another streamSid' });
         return;
       }
-      const onMedia = this.onMedia;
       // The live context is entered here, inside the listener (see below); no closure per frame.
-      if (onMedia) context.with(this.liveContext!, this.media, this, onMedia, json.media.payload);
+      if (this.onMedia) context.with(this.liveContext!, this.feedMedia, undefined, json.media.payload);
       return;
     }
     const parsed = validateInboundMessage(json);
@@ -407,7 +405,7 @@ export class MediaSession {
     const agent = this.agent;
     switch (message.event) {
       case 'media':
-        if (this.onMedia) this.media(this.onMedia, message.media.payload);
+        if (this.onMedia) this.feedMedia(message.media.payload);
         return;
       case 'dtmf':
         if (agent?.onDtmf) this.guarded('dtmf', () => agent.onDtmf!(message.dtmf.digit));
@@ -458,18 +456,20 @@ export class MediaSession {
   }
 
   /**
-   * One media frame to the agent, inside the live call: `guarded` without a
-   * closure per frame (50 a second per call). The frame is a new Buffer each
-   * time: an agent may keep it (the AgentSession contract says nothing else).
+   * One media frame to the agent's onMedia, inside the live call: `guarded`
+   * without a closure per frame (50 a second per call). One function per
+   * session, given to context.with without a `this` (given one, it binds a
+   * new function per frame). The frame is a new Buffer each time: an agent
+   * may keep it (the AgentSession contract says nothing else).
    */
-  private media(onMedia: NonNullable<AgentSession['onMedia']>, payload: string): void {
+  private readonly feedMedia = (payload: string): void => {
     try {
-      const result: unknown = onMedia.call(this.agent, Buffer.from(payload, 'base64'));
+      const result: unknown = this.onMedia!.call(this.agent, Buffer.from(payload, 'base64'));
       if (result instanceof Promise) result.catch(this.mediaFailed);
     } catch (error) {
       this.agentFailed('media', error);
     }
-  }
+  };
 
   private readonly mediaFailed = (error: unknown): void => this.agentFailed('media', error);
 
