@@ -108,6 +108,18 @@ export class NatsNode {
     }
   }
 
+  /** As the JetStream meta leader: how many of the other nodes are current in the meta group (from its monitor port); undefined when it is not the leader. */
+  async metaFollowersCurrent(): Promise<number | undefined> {
+    try {
+      const response = await fetch(`http://127.0.0.1:${this.monitorPort}/jsz`);
+      const body = (await response.json()) as { meta_cluster?: { leader?: string; replicas?: Array<{ current?: boolean }> } };
+      if (body.meta_cluster?.leader !== this.name) return undefined;
+      return (body.meta_cluster.replicas ?? []).filter((replica) => replica.current).length;
+    } catch {
+      return undefined;
+    }
+  }
+
   output(): string {
     return this.log;
   }
@@ -150,7 +162,13 @@ export async function startNatsCluster(name = 'lcg'): Promise<{ nodes: NatsNode[
     );
   }
   await Promise.all(nodes.map((node) => node.start()));
-  await waitFor(async () => (await nodes[0]!.metaLeader()) !== undefined, 30_000, 'a JetStream meta leader');
+  // A meta leader is elected by two nodes; placing an R3 stream needs the third current in the meta group too
+  // (else: "no suitable peers for placement").
+  await waitFor(
+    async () => (await Promise.all(nodes.map((node) => node.metaFollowersCurrent()))).includes(nodes.length - 1),
+    30_000,
+    'a JetStream meta leader with every other node current',
+  );
   return {
     nodes,
     url: nodes.map((node) => node.url).join(','),
