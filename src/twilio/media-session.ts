@@ -51,7 +51,8 @@ export class MediaSession {
   // start (V8 lays fields out in the order they are defined): with hundreds
   // of calls, a session is out of the CPU's cache when its next frame comes,
   // and each cache line it touches costs a memory load. A media frame reads
-  // these fields and the tail's characters, nothing else of the call's.
+  // these fields and the tail's characters; nothing else of the call's unless
+  // the agent takes audio (then feedMedia, the agent and its own state).
   private readonly hub: MediaStreamHub;
   private state: State = 'awaiting-start';
   /** Messages in the rate window; the clock is read only when it passes the limit (handleFrame). */
