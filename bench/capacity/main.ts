@@ -4,6 +4,10 @@
 // npm run bench:capacity -- --pairs 6 --levels 750 [-- --steady-s 10] [-- --node …]:
 // one level, window after window, each row over the floor in the same pair
 // (bench/capacity/pairs.ts), written to bench/results/capacity[-node<major>]-pairs.*.
+// npm run bench:capacity -- --side-by-side 350 [-- --floor-variants] [-- --steady-s 60] [-- --node …]:
+// every server under that many calls at the same time, CPU over the floor's
+// window by window (bench/capacity/side-by-side.ts), written to
+// bench/results/capacity[-node<major>]-side-by-side.*.
 // Written to bench/results/capacity.{json,md} (capacity-quick.* with --quick,
 // capacity-node<major>.* when --node runs the servers on another major).
 import fs from 'node:fs/promises';
@@ -13,6 +17,7 @@ import { openDatabase } from '../../reference/db/database.js';
 import { capacityMarkdown } from './capacity-report.js';
 import { benchPairs, pairsMarkdown } from './pairs.js';
 import { benchCapacity, nodeVersion } from './run-capacity.js';
+import { benchSideBySide, sideBySideMarkdown } from './side-by-side.js';
 
 const { values } = parseArgs({
   options: {
@@ -26,6 +31,8 @@ const { values } = parseArgs({
     node: { type: 'string' },
     pairs: { type: 'string' },
     refine: { type: 'string' },
+    'side-by-side': { type: 'string' },
+    'floor-variants': { type: 'boolean', default: false },
   },
 });
 /** A flag's comma-separated whole numbers, or exit 2 naming what was wrong. */
@@ -60,6 +67,11 @@ if (pairs !== undefined && levels?.length !== 1) {
   process.stderr.write(`bench:capacity: --pairs runs one level: give it as --levels N (received ${JSON.stringify(values.levels ?? null)})\n`);
   process.exit(2);
 }
+const sideBySide = wholeNumbers('side-by-side', values['side-by-side'], 1)?.[0];
+if (values['floor-variants'] && sideBySide === undefined) {
+  process.stderr.write('bench:capacity: --floor-variants runs with --side-by-side N\n');
+  process.exit(2);
+}
 const major = (version: string): string => version.replace(/^v/, '').split('.')[0]!;
 /** Results of servers on another Node major than the bench's are named after it. */
 const base = serversNode && major(serversNode.version) !== major(process.version) ? `capacity-node${major(serversNode.version)}` : 'capacity';
@@ -73,7 +85,17 @@ async function writeResults(name: string, result: unknown, markdown: string): Pr
 
 const database = await openDatabase({ databaseUrl: process.env.DATABASE_URL, dataDir: path.resolve('.data/bench') });
 try {
-  if (pairs !== undefined) {
+  if (sideBySide !== undefined) {
+    const result = await benchSideBySide({
+      quick: false,
+      databaseUrl: database.connectionString,
+      calls: sideBySide,
+      floorVariants: values['floor-variants'] ?? false,
+      ...(steadyS ? { steadyMs: steadyS * 1000 } : {}),
+      ...(serversNode ? { node: serversNode.path } : {}),
+    });
+    await writeResults(`${base}-side-by-side`, result, sideBySideMarkdown(result).join('\n'));
+  } else if (pairs !== undefined) {
     const result = await benchPairs({
       quick: false,
       databaseUrl: database.connectionString,

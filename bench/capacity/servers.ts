@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import type { FloorVariant } from './floor-variants.js';
 import { spawnNode, type Child } from './processes.js';
 
 /** Where buildServers puts the compiled servers (bench/capacity/tsconfig.servers.json). */
@@ -44,8 +45,13 @@ export interface OurServerOptions {
   node?: string;
 }
 
-export async function startBare(inspect = false, node?: string): Promise<RunningServer> {
-  const child = spawnNode('bare floor', [...(inspect ? ['--inspect=127.0.0.1:0'] : []), path.join(BUILD, 'bench/capacity/bare-floor.js')], { ...process.env }, node);
+/** The bare floor; with a variant, the floor with that piece of our server added (floor-variants.ts). */
+export async function startBare(inspect = false, node?: string, variant?: FloorVariant): Promise<RunningServer> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.FLOOR_VARIANT;
+  if (variant) env.FLOOR_VARIANT = variant;
+  const name = variant ? `bare floor (${variant})` : 'bare floor';
+  const child = spawnNode(name, [...(inspect ? ['--inspect=127.0.0.1:0'] : []), path.join(BUILD, 'bench/capacity/bare-floor.js')], env, node);
   const inspector = inspect ? child.waitForLine(/Debugger listening on (ws:\/\/\S+)/) : undefined;
   const [, url] = await child.waitForLine(/^bare-floor listening on (http:\/\/\S+)/);
   return { server: 'bare', child, url: url!, quiet: () => Promise.resolve(), ...(inspector ? { inspectorUrl: (await inspector)[1]! } : {}) };
