@@ -7,7 +7,7 @@
 // npm run bench:capacity -- --side-by-side 350 [-- --floor-variants] [-- --steady-s 60] [-- --node …]:
 // every server under that many calls at the same time, CPU over the floor's
 // window by window (bench/capacity/side-by-side.ts), written to
-// bench/results/capacity[-node<major>]-side-by-side.*.
+// bench/results/capacity[-node<major>]-side-by-side[-variants].*.
 // Written to bench/results/capacity.{json,md} (capacity-quick.* with --quick,
 // capacity-node<major>.* when --node runs the servers on another major).
 import fs from 'node:fs/promises';
@@ -94,7 +94,7 @@ try {
       ...(steadyS ? { steadyMs: steadyS * 1000 } : {}),
       ...(serversNode ? { node: serversNode.path } : {}),
     });
-    await writeResults(`${base}-side-by-side`, result, sideBySideMarkdown(result).join('\n'));
+    await writeResults(`${base}-side-by-side${values['floor-variants'] ? '-variants' : ''}`, result, sideBySideMarkdown(result).join('\n'));
   } else if (pairs !== undefined) {
     const result = await benchPairs({
       quick: false,
