@@ -7,7 +7,9 @@
 // The same ws as our server: express-ws brings ws 7 (our server's sockets
 // are ws 7 WebSockets), so this requires `ws` from express-ws's folder. The
 // HTTP stack is node:http without express: the floor pays for no routing;
-// express only runs for /twiml and the upgrade, outside the steady window.
+// express only runs for /twiml and the upgrade, outside the steady window
+// (its request objects still leave more hidden classes in Node's stream
+// code, which every frame runs: the `shapes` variant below prices that).
 //
 // FLOOR_VARIANT (floor-variants.ts) adds one piece of what our server is to
 // the floor, to price it alone (bench:capacity --side-by-side N --floor-variants):
