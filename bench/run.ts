@@ -24,6 +24,7 @@ const { benchCheckThroughput } = await import('./check-throughput.js');
 const { benchHtmlReport } = await import('./html-report.js');
 const { benchCapacity } = await import('./capacity/run-capacity.js');
 const { capacityMarkdown } = await import('./capacity/capacity-report.js');
+const { benchSideBySide, sideBySideMarkdown } = await import('./capacity/side-by-side.js');
 const { benchCallPath, callPathMarkdown } = await import('./call-path.js');
 const { benchStartStatement, startStatementMarkdown } = await import('./start-statement.js');
 const { benchPrewarm, prewarmMarkdown, prewarmBroken } = await import('./prewarm.js');
@@ -50,8 +51,10 @@ try {
   const check = await benchCheckThroughput(path.resolve('.data/bench'), { quick });
   const html = await benchHtmlReport(path.resolve('.data/bench'), { quick });
   const capacity = await benchCapacity({ quick, databaseUrl: database.connectionString });
+  // CPU per call side by side: 350 calls on each of the three servers at once (quick: 10, with the floor variants).
+  const sideBySide = await benchSideBySide({ quick, databaseUrl: database.connectionString, calls: quick ? 10 : 350, floorVariants: quick });
   const realtime = await benchRealtime({ quick });
-  const results = { quick, node: process.version, when: new Date().toISOString(), calls, callPath, startStatement, prewarm, guard, ioGuard, check, html, capacity, realtime };
+  const results = { quick, node: process.version, when: new Date().toISOString(), calls, callPath, startStatement, prewarm, guard, ioGuard, check, html, capacity, sideBySide, realtime };
   await fs.mkdir('bench/results', { recursive: true });
   await fs.writeFile('bench/results/latest.json', `${JSON.stringify(results, null, 2)}\n`);
   await fs.writeFile('bench/results/latency.svg', latencyChart(calls.levels));
@@ -140,6 +143,7 @@ try {
       `| peak memory (RSS) | ${html.peakRssMb} MB |`,
       '',
       ...capacityMarkdown(capacity),
+      ...sideBySideMarkdown(sideBySide),
       ...realtimeMarkdown(realtime),
       `Written to bench/results/latest.json and bench/results/latency.svg`,
       '',
@@ -170,6 +174,12 @@ try {
     capacity.overload !== null &&
       (capacity.overload.unanswered > 0 || capacity.overload.refused === 0) &&
       `capacity: past MAX_LIVE_CALLS ${capacity.overload.refused} refused and ${capacity.overload.unanswered} neither answered nor refused (expected some refused, none unanswered)`,
+    // Side by side: every server measured in the same windows (at least 3), every call answered.
+    ...sideBySide.rows.map(
+      (row) =>
+        (row.cores.length < 3 && `side by side: ${row.server}: ${row.cores.length} windows measured, expected at least 3`) ||
+        (row.level.failed > 0 && `side by side: ${row.server} at ${row.level.calls} calls: ${row.level.failed} failed ${JSON.stringify(row.level.failures)}`),
+    ),
     ...prewarmBroken(prewarm),
     check.violationsFound !== check.violationsPlanted &&
       `check: found ${check.violationsFound} violations, ${check.violationsPlanted} planted`,

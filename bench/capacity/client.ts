@@ -3,7 +3,7 @@
 // server. Per level: every call POSTs /twiml like Twilio (form body), opens
 // the Stream URL of the TwiML, sends connected + start with its
 // customParameters, then a media frame every 20 ms from ONE ticker for all
-// calls, one DTMF ('2') per call spread over the steady window (after the
+// calls (of every level running at once: side by side, one per server), one DTMF ('2') per call spread over the steady window (after the
 // greeting mark), echoes every mark at once, measures DTMF → answering mark,
 // sends stop and checks the close.
 //
@@ -242,6 +242,51 @@ class Waiter {
   }
 }
 
+/**
+ * The one 20 ms ticker of this process, for every level running in it (side
+ * by side: one level per server, at once): each tick sends every live call
+ * of every level its frame, the levels taking turns at going first, so that
+ * every server gets its frames in the same bursts. Self-correcting: the next
+ * tick is due 20 ms after this one was due, not after it ran; a tick missed
+ * altogether is skipped (counted by each level), never made up in a burst.
+ */
+class Ticker {
+  private readonly levels: Level[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private nextTickAt = 0;
+  private turn = 0;
+
+  add(level: Level): void {
+    this.levels.push(level);
+    if (this.levels.length > 1) return;
+    this.nextTickAt = performance.now() + FRAME_MS;
+    this.timer = setTimeout(this.tick, FRAME_MS);
+  }
+
+  remove(level: Level): void {
+    this.levels.splice(this.levels.indexOf(level), 1);
+    if (this.levels.length === 0) clearTimeout(this.timer);
+  }
+
+  private tick = (): void => {
+    const now = performance.now();
+    const late = now - this.nextTickAt;
+    const count = this.levels.length;
+    for (let i = 0; i < count; i += 1) this.levels[(this.turn + i) % count]!.onTick(now, late);
+    this.turn += 1;
+    this.nextTickAt += FRAME_MS;
+    const after = performance.now();
+    if (after - this.nextTickAt > FRAME_MS) {
+      const skipped = Math.floor((after - this.nextTickAt) / FRAME_MS);
+      for (const level of this.levels) level.onTicksSkipped(skipped);
+      this.nextTickAt = after;
+    }
+    this.timer = setTimeout(this.tick, Math.max(0, this.nextTickAt - performance.now()));
+  };
+}
+
+const ticker = new Ticker();
+
 class Level {
   readonly live = new Set<Call>();
   readonly calls: Call[] = [];
@@ -249,8 +294,6 @@ class Level {
   private answered = 0;
   private closed = 0;
   private readonly waiter = new Waiter();
-  private timer: NodeJS.Timeout | undefined;
-  private nextTickAt = 0;
   private steady = false;
   private readonly tickLate: number[] = [];
   private framesSent = 0;
@@ -273,10 +316,9 @@ class Level {
     this.waiter.poke();
   }
 
-  /** The one 20 ms ticker: a frame for every live call, DTMFs that are due. */
-  private tick = (): void => {
-    const now = performance.now();
-    if (this.steady) this.tickLate.push(now - this.nextTickAt);
+  /** A tick of the ticker: a frame for every live call, DTMFs that are due; `late` is how late the tick ran (ms). */
+  onTick(now: number, late: number): void {
+    if (this.steady) this.tickLate.push(late);
     for (const call of this.live) {
       call.media();
       if (this.steady) this.framesSent += 1;
@@ -291,21 +333,15 @@ class Level {
       // The first DTMF comes after the greeting: an ungreeted call sends it when greeted.
       if (call.greeted) call.dtmf(now);
     }
-    // Self-correcting: the next tick is due 20 ms after this one was due, not after it ran;
-    // but a tick missed altogether is skipped (counted), never made up in a burst.
-    this.nextTickAt += FRAME_MS;
-    const after = performance.now();
-    if (after - this.nextTickAt > FRAME_MS) {
-      if (this.steady) this.ticksSkipped += Math.floor((after - this.nextTickAt) / FRAME_MS);
-      this.nextTickAt = after;
-    }
-    this.timer = setTimeout(this.tick, Math.max(0, this.nextTickAt - performance.now()));
-  };
+  }
+
+  onTicksSkipped(skipped: number): void {
+    if (this.steady) this.ticksSkipped += skipped;
+  }
 
   async run(): Promise<LevelReport> {
     const { calls, rampMs, url, runId } = this.request;
-    this.nextTickAt = performance.now() + FRAME_MS;
-    this.timer = setTimeout(this.tick, FRAME_MS);
+    ticker.add(this);
     try {
       // Ramp: calls arrive spread over rampMs, as calls do.
       const started = performance.now();
@@ -328,14 +364,14 @@ class Level {
       const steadyStart = performance.now();
       const cpuStart = process.cpuUsage();
       this.steady = true;
-      send({ type: 'steady-start' });
+      send({ type: 'steady-start', runId: this.request.runId });
       this.calls.forEach((call, i) => (call.dtmfDueAt = steadyStart + ((i + 0.5) / calls) * this.request.steadyMs * 0.8));
       this.dtmfQueue = this.calls.filter((call) => call.phase === 'live');
       await new Promise((resolve) => setTimeout(resolve, this.request.steadyMs));
       this.steady = false;
       const cpu = process.cpuUsage(cpuStart);
       const steadyMs = performance.now() - steadyStart;
-      send({ type: 'steady-end' });
+      send({ type: 'steady-end', runId: this.request.runId });
 
       const planned = this.calls.filter((call) => call.dtmfDueAt > 0 && call.failure === undefined);
       await this.waiter.wait(() => planned.every((call) => call.answerMs !== undefined || call.phase === 'done'), this.request.answerGraceMs);
@@ -364,6 +400,7 @@ class Level {
       const late = this.tickLate.sort((a, b) => a - b);
       return {
         type: 'result',
+        runId,
         calls,
         failed: this.failedSoFar(),
         failures,
@@ -376,7 +413,7 @@ class Level {
         closeCodes,
       };
     } finally {
-      clearTimeout(this.timer);
+      ticker.remove(this);
       for (const call of this.calls) call.ws?.terminate();
     }
   }
@@ -388,7 +425,8 @@ class Level {
 
 process.on('message', (message: LevelRequest) => {
   if (message.type !== 'level') return;
-  new Level(message).run().then(send, (error: unknown) => send({ type: 'error', message: String((error as Error)?.stack ?? error) }));
+  // Levels may run at once (side by side: one per server), each told apart by its runId.
+  new Level(message).run().then(send, (error: unknown) => send({ type: 'error', runId: message.runId, message: String((error as Error)?.stack ?? error) }));
 });
 // The orchestrator going away ends this process: never an orphan.
 process.on('disconnect', () => process.exit(0));

@@ -20,17 +20,21 @@ export interface LevelRequest {
   answerGraceMs: number;
   /** After `stop`: how long the server may take to close each call. */
   closeTimeoutMs: number;
-  /** Distinguishes the call sids of this level from every other. */
+  /** Distinguishes the call sids of this level from every other, and this level's messages from another's running at the same time. */
   runId: string;
 }
 
 /** Client → orchestrator, at the edges of the steady window (sample the server now). */
 export interface SteadyEdge {
   type: 'steady-start' | 'steady-end';
+  /** The level's runId. */
+  runId: string;
 }
 
 export interface LevelReport {
   type: 'result';
+  /** The level's runId. */
+  runId: string;
   calls: number;
   /** Calls that failed: never greeted, DTMF never answered, closed abnormally, webhook or upgrade failed. */
   failed: number;
@@ -52,4 +56,4 @@ export interface LevelReport {
   closeCodes: Record<string, number>;
 }
 
-export type ClientMessage = SteadyEdge | LevelReport | { type: 'ready' } | { type: 'error'; message: string };
+export type ClientMessage = SteadyEdge | LevelReport | { type: 'ready' } | { type: 'error'; runId: string; message: string };

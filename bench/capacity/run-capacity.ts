@@ -151,19 +151,30 @@ export function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : round((sorted[mid - 1]! + sorted[mid]!) / 2, 3);
 }
 
-/** The load generator, with one level at a time. */
+/** The load generator: a level at a time, or several at once (side by side), each told apart by its runId. */
 export class LoadClient {
-  private onMessage: ((message: ClientMessage) => void) | undefined;
+  private ready: (() => void) | undefined;
+  private readonly levels = new Map<string, { onEdge: (edge: 'steady-start' | 'steady-end') => void; settle: (message: LevelReport | Error) => void }>();
 
   private constructor(readonly child: Child) {
-    child.process.on('message', (message: ClientMessage) => this.onMessage?.(message));
+    child.process.on('message', (message: ClientMessage) => {
+      if (message.type === 'ready') return this.ready?.();
+      const level = this.levels.get(message.runId);
+      if (!level) return;
+      if (message.type === 'result') level.settle(message);
+      else if (message.type === 'error') level.settle(new Error(`load client failed: ${message.message}`));
+      else level.onEdge(message.type);
+    });
+    child.process.once('exit', (code) => {
+      for (const level of this.levels.values()) level.settle(new Error(`load client exited (${code}) during a level:\n${child.tail()}`));
+    });
   }
 
   static async start(): Promise<LoadClient> {
     const child = forkTs('load client', 'bench/capacity/client.ts');
     const client = new LoadClient(child);
     await new Promise<void>((resolve, reject) => {
-      client.onMessage = (message) => message.type === 'ready' && resolve();
+      client.ready = resolve;
       child.process.once('exit', (code) => reject(new Error(`load client exited (${code}) before it was ready:\n${child.tail()}`)));
     });
     return client;
@@ -171,18 +182,16 @@ export class LoadClient {
 
   /** Runs a level; `onEdge` is called at the steady window's start and end (sample the server there). */
   run(request: LevelRequest, onEdge: (edge: 'steady-start' | 'steady-end') => void): Promise<LevelReport> {
+    if (this.levels.has(request.runId)) return Promise.reject(new Error(`load client: a level with runId ${request.runId} is already running`));
     return new Promise((resolve, reject) => {
-      const onExit = (code: number | null): void => reject(new Error(`load client exited (${code}) during a level:\n${this.child.tail()}`));
-      this.child.process.once('exit', onExit);
-      this.onMessage = (message) => {
-        if (message.type === 'steady-start' || message.type === 'steady-end') onEdge(message.type);
-        else if (message.type === 'result' || message.type === 'error') {
-          this.child.process.off('exit', onExit);
-          this.onMessage = undefined;
-          if (message.type === 'result') resolve(message);
-          else reject(new Error(`load client failed: ${message.message}`));
-        }
-      };
+      this.levels.set(request.runId, {
+        onEdge,
+        settle: (outcome) => {
+          this.levels.delete(request.runId);
+          if (outcome instanceof Error) reject(outcome);
+          else resolve(outcome);
+        },
+      });
       this.child.process.send(request);
     });
   }

@@ -1,7 +1,8 @@
 // Side by side: the floor, the layer and the receptionist (and, with
 // --floor-variants, the floor with one piece of our server added) under the
-// same number of calls at the same time, each driven by a client process of
-// its own (the same client code), their CPU read in the same windows.
+// same number of calls at the same time, driven by one client whose one
+// 20 ms ticker sends every server's calls their frames in the same ticks
+// (client.ts, Ticker), their CPU read in the same windows.
 // Whatever else the machine does in a window, every server has it too: the
 // ratio to the floor is taken window by window and the median reported with
 // its quartiles. One window per server apart in time (the ladder, pairs)
@@ -9,6 +10,7 @@
 // The calls per server are what the machine holds for all of them at once,
 // below the held level: this is the CPU per call figure, not the held one.
 //   npm run bench:capacity -- --side-by-side 350 [-- --floor-variants] [-- --steady-s 60]
+// (`npm run bench` runs it at 350 calls; `npm run bench -- --quick` at 10, with the variants, as a smoke run.)
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,10 +26,10 @@ export interface SideBySideRow {
   server: SideBySideServer;
   /** Cores used, window by window. */
   cores: number[];
-  /** Cores over the floor's in the same window, window by window. */
+  /** Cores over the floor's in the same window, window by window (windowRatios). */
   ratios: number[];
   ratio: Quartiles;
-  /** The level as the server's own client saw it (failed calls, DTMF → answer p99). */
+  /** The level as the client saw it on this server (failed calls, DTMF → answer p99). */
   level: CapacityLevel;
 }
 
@@ -56,8 +58,10 @@ export function quartiles(values: readonly number[]): Quartiles {
 
 /**
  * Cores per server in each window between consecutive samples, and each
- * server's cores over the first's (the floor's) in the same window. A window
- * where the floor used no CPU (it cannot, under calls) is left out.
+ * server's cores over the first's (the floor's) in the same window. The one
+ * ticker sends every server's calls their frames in the same ticks, so in
+ * a window every server is sent the same frames. A window where the floor
+ * used no CPU (it cannot, under calls) is left out.
  */
 export function windowRatios(samples: readonly ProcSample[][]): { cores: number[][]; ratios: number[][] } {
   const cores: number[][] = samples.map(() => []);
@@ -77,16 +81,16 @@ export function windowRatios(samples: readonly ProcSample[][]): { cores: number[
 export async function benchSideBySide(
   options: CapacityOptions & { calls: number; floorVariants?: boolean; windowMs?: number },
 ): Promise<SideBySideResult> {
-  const { calls, windowMs = 2_000 } = options;
-  const steadyMs = options.steadyMs ?? 60_000;
+  const { calls, windowMs = 2_000, quick } = options;
+  const steadyMs = options.steadyMs ?? (quick ? 10_000 : 60_000);
   if (!Number.isInteger(calls) || calls < 1) throw new TypeError(`calls must be a whole number >= 1; received ${String(calls)}`);
   if (steadyMs < 5 * windowMs) throw new TypeError(`the steady window (${steadyMs} ms) must hold at least 5 windows of ${windowMs} ms`);
   const log = options.log ?? ((line: string) => process.stderr.write(`capacity side by side: ${line}\n`));
   const names: SideBySideServer[] = ['bare', 'layer', 'receptionist', ...(options.floorVariants ? FLOOR_VARIANTS.map((v) => `bare+${v}` as const) : [])];
   await buildServers();
+  const client = await LoadClient.start();
   const journalRoot = await fs.mkdtemp(path.join(os.tmpdir(), 'lcg-capacity-side-'));
   const servers: RunningServer[] = [];
-  const clients: LoadClient[] = [];
   try {
     for (const name of names) {
       servers.push(
@@ -94,20 +98,19 @@ export async function benchSideBySide(
           ? await startOurs(name, { databaseUrl: options.databaseUrl, journalDir: path.join(journalRoot, name), ...(options.node ? { node: options.node } : {}) })
           : await startBare(false, options.node, name === 'bare' ? undefined : (name.slice('bare+'.length) as FloorVariant)),
       );
-      clients.push(await LoadClient.start());
     }
     // Warm: connections, JIT, the pool, the journal directory.
-    for (const [i, server] of servers.entries()) await runLevel(clients[i]!, server, 100, 3_000, false);
+    for (const server of servers) await runLevel(client, server, quick ? 5 : 100, quick ? 1_000 : 3_000, quick);
     const loadBefore = os.loadavg().map((l) => round(l));
     log(`${names.length} servers, ${calls} calls each, windows of ${windowMs / 1000} s over a ${steadyMs / 1000} s steady window`);
 
-    // Every client starts its level at once; windows are read while every steady window is open.
+    // Every server's level starts at once, from the one client; windows are read while every steady window is open.
     let inSteady = 0;
     let anyEnded = false;
     let allSteady!: () => void;
     const steady = new Promise<void>((resolve) => (allSteady = resolve));
-    const levels = servers.map((server, i) =>
-      runLevel(clients[i]!, server, calls, steadyMs, false, (edge) => {
+    const levels = servers.map((server) =>
+      runLevel(client, server, calls, steadyMs, quick, (edge) => {
         if (edge === 'steady-start' && ++inSteady === servers.length) allSteady();
         if (edge === 'steady-end') anyEnded = true;
       }),
@@ -132,7 +135,7 @@ export async function benchSideBySide(
     };
   } finally {
     await Promise.all(servers.map((s) => s.child.stop()));
-    await Promise.all(clients.map((c) => c.child.stop()));
+    await client.child.stop();
     await fs.rm(journalRoot, { recursive: true, force: true });
   }
 }
@@ -144,7 +147,7 @@ export function sideBySideMarkdown(result: SideBySideResult): string[] {
   return [
     `### Capacity side by side: ${result.rows.length} servers, ${result.calls} calls each at the same time, CPU over the floor's window by window (${windows} windows of ${result.windowMs / 1000} s)`,
     '',
-    `Servers on Node ${result.node.servers}, each client on Node ${result.node.client}. Load average (1/5/15 min) before ${result.loadAverage.before.join(' / ')}, after ${result.loadAverage.after.join(' / ')}.`,
+    `Servers on Node ${result.node.servers}, the one client on Node ${result.node.client}. Load average (1/5/15 min) before ${result.loadAverage.before.join(' / ')}, after ${result.loadAverage.after.join(' / ')}.`,
     'Every server has whatever else the machine does in a window; the machine holds all of them at once, so the calls are below the held level and the p99 says little (a CPU per call figure, not a held one).',
     '',
     "| server | CPU over the floor's: q1 | **median** | q3 | cores (median) | failed | DTMF → answer p99 |",
