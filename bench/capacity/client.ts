@@ -264,7 +264,9 @@ class Ticker {
   }
 
   remove(level: Level): void {
-    this.levels.splice(this.levels.indexOf(level), 1);
+    const at = this.levels.indexOf(level);
+    if (at === -1) return;
+    this.levels.splice(at, 1);
     if (this.levels.length === 0) clearTimeout(this.timer);
   }
 
