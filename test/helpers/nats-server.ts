@@ -23,10 +23,14 @@ export function natsServerBinary(): string {
  */
 const PORT_RANGE = { from: 20_000, to: 32_000 } as const;
 
-/** A free loopback TCP port outside the ephemeral range (listened on and released). */
+/** Ports this process has handed out: a port is checked free and released, so without this two picks could return the same one (a cluster's route port and a node's client port). */
+const handedOut = new Set<number>();
+
+/** A free loopback TCP port outside the ephemeral range (listened on and released), never one handed out before in this process. */
 export async function freePort(): Promise<number> {
   for (let attempt = 0; ; attempt++) {
     const port = PORT_RANGE.from + Math.floor(Math.random() * (PORT_RANGE.to - PORT_RANGE.from));
+    if (handedOut.has(port)) continue;
     const server = net.createServer();
     const listening = await new Promise<boolean>((resolve) => {
       server.once('error', () => resolve(false));
@@ -35,6 +39,7 @@ export async function freePort(): Promise<number> {
     if (listening) {
       server.close();
       await once(server, 'close');
+      handedOut.add(port);
       return port;
     }
     if (attempt >= 100) throw new Error(`no free loopback port in ${PORT_RANGE.from}-${PORT_RANGE.to} after 100 tries`);
@@ -164,11 +169,19 @@ export async function startNatsCluster(name = 'lcg'): Promise<{ nodes: NatsNode[
   await Promise.all(nodes.map((node) => node.start()));
   // A meta leader is elected by two nodes; placing an R3 stream needs the third current in the meta group too
   // (else: "no suitable peers for placement").
-  await waitFor(
-    async () => (await Promise.all(nodes.map((node) => node.metaFollowersCurrent()))).includes(nodes.length - 1),
-    30_000,
-    'a JetStream meta leader with every other node current',
-  );
+  try {
+    await waitFor(
+      async () => (await Promise.all(nodes.map((node) => node.metaFollowersCurrent()))).includes(nodes.length - 1),
+      30_000,
+      'a JetStream meta leader with every other node current',
+    );
+  } catch (error) {
+    // What each node saw, for the next reader of a CI log.
+    const seen = await Promise.all(nodes.map(async (node) => `${node.name}: meta leader ${(await node.metaLeader()) ?? 'none'}\n${node.output().split('\n').slice(-8).join('\n')}`));
+    await Promise.all(nodes.map((node) => node.kill('SIGTERM')));
+    store.remove();
+    throw new Error(`${(error as Error).message}\n${seen.join('\n')}`, { cause: error });
+  }
   return {
     nodes,
     url: nodes.map((node) => node.url).join(','),
