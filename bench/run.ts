@@ -167,18 +167,19 @@ try {
       if (!quick) return false; // full mode: levels past the limit fail by design
       const levels = capacity.runs.flatMap((run) => run.levels).filter((l) => l.server === server);
       if (levels.length === 0) return `capacity: no ${server} level ran`;
-      const broken = levels.find((l) => l.failed > 0);
-      return broken ? `capacity: ${server} at ${broken.calls} calls: ${broken.failed} failed ${JSON.stringify(broken.failures)}` : false;
+      const broken = levels.find((l) => l.failed > 0 || l.withoutContext > 0);
+      return broken ? `capacity: ${server} at ${broken.calls} calls: ${broken.failed} failed ${JSON.stringify(broken.failures)}, ${broken.withoutContext} without context` : false;
     }),
     capacity.profiles.some((p) => p.model.parts.length === 0) && 'capacity: a profile has no samples',
     capacity.overload !== null &&
-      (capacity.overload.unanswered > 0 || capacity.overload.refused === 0) &&
-      `capacity: past MAX_LIVE_CALLS ${capacity.overload.refused} refused and ${capacity.overload.unanswered} neither answered nor refused (expected some refused, none unanswered)`,
+      (capacity.overload.unanswered > 0 || capacity.overload.refused === 0 || capacity.overload.withoutContext > 0) &&
+      `capacity: past MAX_LIVE_CALLS ${capacity.overload.refused} refused, ${capacity.overload.unanswered} neither answered nor refused and ${capacity.overload.withoutContext} answered without context (expected some refused, none unanswered, none without context)`,
     // Side by side: every server measured in the same windows (at least 3), every call answered.
     ...sideBySide.rows.map(
       (row) =>
         (row.cores.length < 3 && `side by side: ${row.server}: ${row.cores.length} windows measured, expected at least 3`) ||
-        (row.level.failed > 0 && `side by side: ${row.server} at ${row.level.calls} calls: ${row.level.failed} failed ${JSON.stringify(row.level.failures)}`),
+        ((row.level.failed > 0 || row.level.withoutContext > 0) &&
+          `side by side: ${row.server} at ${row.level.calls} calls: ${row.level.failed} failed ${JSON.stringify(row.level.failures)}, ${row.level.withoutContext} without context`),
     ),
     ...prewarmBroken(prewarm),
     check.violationsFound !== check.violationsPlanted &&

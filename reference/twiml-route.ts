@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { positiveIntegerId, sidSchema, type Logger } from '../src/index.js';
 import { busyTwiml, isValidTwilioSignature, streamTwiml, type PrefetchCall } from '../src/twilio/index.js';
 
-/** Each database statement of the webhook: its server-side deadline (statement_timeout, lock_timeout). */
+/** The webhook's one database statement: its deadline, after which it is cancelled on the server. */
 export const WEBHOOK_STATEMENT_TIMEOUT_MS = 2_000;
 
 export interface TwimlRouteOptions {
@@ -34,10 +34,10 @@ export interface TwimlRouteOptions {
    */
   prefetch?: (call: PrefetchCall) => unknown;
   /**
-   * Each statement of the webhook may take this long (the server enforces it:
-   * `statement_timeout` and `lock_timeout` for its transaction); the webhook
-   * answers "cannot take your call" TwiML by then in any case (a database
-   * that does not answer at all). Default WEBHOOK_STATEMENT_TIMEOUT_MS (2 s).
+   * The webhook's one statement may take this long, then it is cancelled on
+   * the server (a locked `call_logs` included); the webhook answers "cannot
+   * take your call" TwiML by twice this in any case (a database that does not
+   * answer at all). Default WEBHOOK_STATEMENT_TIMEOUT_MS (2 s).
    */
   statementTimeoutMs?: number;
 }
@@ -100,13 +100,8 @@ export function twimlRoute(options: TwimlRouteOptions): Router {
     const twiml = new twilio.twiml.VoiceResponse();
     try {
       const found = await withinDeadline(
-        boundedTransaction(options.knex, statementTimeoutMs, async (trx) => {
-          const business = (await trx('businesses').where({ phone_number: ourNumber }).first('id')) as { id: number } | undefined;
-          if (!business) return undefined;
-          const leadId = await recordCall(trx, { callSid, businessId: business.id, direction, theirNumber, leadId: body.data.lead_id });
-          return { business, leadId };
-        }),
-        // The server's deadlines bound each statement; this bounds a database that does not answer at all (a pool that cannot connect).
+        recordCall(options.knex, statementTimeoutMs, { callSid, ourNumber, theirNumber, direction, leadId: body.data.lead_id }),
+        // The statement is cancelled on the server after statementTimeoutMs; this bounds a database that does not answer at all (a pool that cannot connect).
         statementTimeoutMs * 2,
       );
       if (!found) {
@@ -116,8 +111,8 @@ export function twimlRoute(options: TwimlRouteOptions): Router {
         res.type('text/xml').send(twiml.toString());
         return;
       }
-      const { business, leadId } = found;
-      const parameters: Record<string, string> = { business_id: String(business.id), direction };
+      const { businessId, leadId } = found;
+      const parameters: Record<string, string> = { business_id: String(businessId), direction };
       if (leadId !== null) parameters.lead_id = String(leadId);
       // The call's context starts loading now (its log is committed): ready before the stream's `start`.
       options.prefetch?.({ callSid, parameters });
@@ -142,18 +137,6 @@ export function twimlRoute(options: TwimlRouteOptions): Router {
   return router;
 }
 
-/**
- * One transaction whose every statement the server bounds: `statement_timeout`
- * and `lock_timeout` set for this transaction only (a locked `call_logs`
- * fails the statement after `timeoutMs`, rather than holding the webhook).
- */
-async function boundedTransaction<T>(knex: Knex, timeoutMs: number, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
-  return knex.transaction(async (trx) => {
-    await trx.raw(`select set_config('statement_timeout', ?, true), set_config('lock_timeout', ?, true)`, [`${timeoutMs}ms`, `${timeoutMs}ms`]);
-    return work(trx);
-  });
-}
-
 /** `promise`, or a rejection after `ms` (the late outcome of `promise` is then caught and dropped). */
 async function withinDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -170,34 +153,37 @@ async function withinDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 /**
- * Records the call (once per call sid) and returns its lead: the one asked
- * for (outbound), or the business's lead whose phone matches the other party.
+ * Records the call (once per call sid) and returns its business and lead —
+ * the one asked for (outbound), or the business's lead whose phone matches
+ * the other party; a call already recorded keeps the lead it was recorded
+ * with — in ONE statement: one round trip holding a pool connection, where a
+ * transaction of a statement each would hold it across six, each waiting for
+ * an event loop busy with live calls (the pool the calls' starts need).
+ * Undefined when no business owns the number. After `timeoutMs` the statement
+ * is cancelled on the server (knex: pg_cancel_backend), the row never half
+ * written (a statement is atomic).
  */
 async function recordCall(
-  trx: Knex.Transaction,
-  call: { callSid: string; businessId: number; direction: 'inbound' | 'outbound'; theirNumber: string; leadId: number | undefined },
-): Promise<number | null> {
-  const existing = (await trx('call_logs').where({ call_sid: call.callSid, business_id: call.businessId }).first('lead_id')) as
-    | { lead_id: number | null }
-    | undefined;
-  if (existing) return existing.lead_id;
-  const lead = (await trx('leads')
-    .where({ tenant_id: call.businessId })
-    .andWhere((q) => {
-      if (call.leadId) q.where({ id: call.leadId });
-      else q.where({ phone: call.theirNumber });
-    })
-    .orderBy('id')
-    .first('id')) as { id: number } | undefined;
-  await trx('call_logs')
-    .insert({
-      call_sid: call.callSid,
-      business_id: call.businessId,
-      lead_id: lead?.id ?? null,
-      direction: call.direction,
-      status: 'in-progress',
-    })
-    .onConflict('call_sid')
-    .ignore();
-  return lead?.id ?? null;
+  knex: Knex,
+  timeoutMs: number,
+  call: { callSid: string; ourNumber: string; theirNumber: string; direction: 'inbound' | 'outbound'; leadId: number | undefined },
+): Promise<{ businessId: number; leadId: number | null } | undefined> {
+  const leadMatch = call.leadId === undefined ? knex.raw('l.phone = ?', [call.theirNumber]) : knex.raw('l.id = ?', [call.leadId]);
+  const { rows } = (await knex
+    .raw(
+      `with business as (select id from businesses where phone_number = ? limit 1),
+        existing as (select c.lead_id from call_logs c join business b on c.business_id = b.id where c.call_sid = ?),
+        lead as (select l.id from leads l join business b on l.tenant_id = b.id where ? order by l.id limit 1),
+        recorded as (
+          insert into call_logs (call_sid, business_id, lead_id, direction, status)
+          select ?, b.id, (select id from lead), ?, 'in-progress' from business b where not exists (select 1 from existing)
+          on conflict (call_sid) do nothing
+        )
+      select b.id as business_id, case when exists (select 1 from existing) then (select lead_id from existing) else (select id from lead) end as lead_id
+      from business b`,
+      [call.ourNumber, call.callSid, leadMatch, call.callSid, call.direction],
+    )
+    .timeout(timeoutMs, { cancel: true })) as { rows: Array<{ business_id: number; lead_id: number | null }> };
+  const row = rows[0];
+  return row ? { businessId: row.business_id, leadId: row.lead_id } : undefined;
 }

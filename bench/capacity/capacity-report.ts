@@ -8,7 +8,7 @@ const LABEL: Record<CapacityServer, string> = { bare: 'floor (bare ws)', layer: 
 
 function cell(level: CapacityLevel | undefined): string {
   if (!level) return 'not run';
-  const failed = level.failed === 0 ? '0' : `${level.failed} failed`;
+  const failed = (level.failed === 0 ? '0' : `${level.failed} failed`) + (level.withoutContext > 0 ? ` (${level.withoutContext} without context)` : '');
   return `${failed}, ${level.answerP99Ms} ms, ${level.serverCores}${level.held ? '' : ' ✗'}${level.clientTicksSkipped > 0 ? ' †' : ''}`;
 }
 
@@ -63,7 +63,7 @@ export function capacityMarkdown(result: CapacityResult): string[] {
     lines.push(
       `#### Past the limit: the receptionist with MAX_LIVE_CALLS=${overload.maxLiveCalls}, ${overload.calls} calls`,
       '',
-      `Answered ${overload.answered} (DTMF→answer p99 ${overload.answerP99Ms} ms), refused cleanly ${overload.refused} ${JSON.stringify(overload.refusals)}, ` +
+      `Answered ${overload.answered} (${overload.withoutContext} of them without their context; DTMF→answer p99 ${overload.answerP99Ms} ms), refused cleanly ${overload.refused} ${JSON.stringify(overload.refusals)}, ` +
         `neither answered nor refused **${overload.unanswered}**.`,
       '',
     );

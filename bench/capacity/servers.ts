@@ -29,6 +29,8 @@ export interface RunningServer {
   url: string;
   /** Resolves once the server has finished the last level's calls (ours: sessions closed, journals flushed). */
   quiet(): Promise<void>;
+  /** Ours: calls so far that went on without their context (its load failed or passed its timeout), from /readyz. The floor loads none. */
+  callsWithoutContext?(): Promise<number>;
   inspectorUrl?: string;
 }
 
@@ -104,7 +106,13 @@ export async function startOurs(server: 'layer' | 'receptionist', options: OurSe
     }
     throw new Error(`our server (${agent}) did not finish its calls within 30 s of a level`);
   };
-  return { server, child, url: url!, quiet, ...(inspector ? { inspectorUrl: (await inspector)[1]! } : {}) };
+  const callsWithoutContext = async (): Promise<number> => {
+    const detail = (await readyz(url!)) as { calls?: { problems?: { context_unavailable?: unknown } } };
+    const count = detail.calls?.problems?.context_unavailable;
+    if (typeof count !== 'number') throw new Error(`our server (${agent}): /readyz has no calls.problems.context_unavailable count`);
+    return count;
+  };
+  return { server, child, url: url!, quiet, callsWithoutContext, ...(inspector ? { inspectorUrl: (await inspector)[1]! } : {}) };
 }
 
 /** GET /readyz on a connection of its own (so that each answer may come from another worker). */

@@ -150,11 +150,11 @@ export function sideBySideMarkdown(result: SideBySideResult): string[] {
     `Servers on Node ${result.node.servers}, the one client on Node ${result.node.client}. Load average (1/5/15 min) before ${result.loadAverage.before.join(' / ')}, after ${result.loadAverage.after.join(' / ')}.`,
     'Every server has whatever else the machine does in a window; the machine holds all of them at once, so the calls are below the held level and the p99 says little (a CPU per call figure, not a held one).',
     '',
-    "| server | CPU over the floor's: q1 | **median** | q3 | cores (median) | failed | DTMF → answer p99 |",
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    "| server | CPU over the floor's: q1 | **median** | q3 | cores (median) | failed | without context | DTMF → answer p99 |",
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...result.rows.map(
       (row) =>
-        `| ${describeServer(row.server)} | ${row.ratio.q1} | **${row.ratio.median}** | ${row.ratio.q3} | ${median(row.cores)} | ${row.level.failed} | ${row.level.answerP99Ms} ms |`,
+        `| ${describeServer(row.server)} | ${row.ratio.q1} | **${row.ratio.median}** | ${row.ratio.q3} | ${median(row.cores)} | ${row.level.failed} | ${row.level.withoutContext} | ${row.level.answerP99Ms} ms |`,
     ),
     '',
   ];

@@ -322,6 +322,7 @@ export class MediaSession {
         this.close({ code: CloseCodes.POLICY, reason: (error as Error).message });
         return;
       }
+      this.hub.count('context_unavailable');
       this.log.warn({ call_sid: callSid, err: error }, 'call context unavailable: the call goes on without it');
     }
     if (this.state !== 'loading') return; // the socket closed while loading

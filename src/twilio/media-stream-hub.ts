@@ -61,7 +61,9 @@ export type ProblemKind =
   | 'internal_error'
   | 'replayed'
   | 'refused'
-  | 'extra_load_statements';
+  | 'extra_load_statements'
+  /** A call that went on without its context: the load failed or took longer than its timeout. */
+  | 'context_unavailable';
 
 /** The start of every capacity refusal's reason. */
 export const CAPACITY_REASON = 'at capacity';
@@ -111,6 +113,7 @@ export class MediaStreamHub extends EventEmitter<MediaStreamEvents> {
     replayed: 0,
     refused: 0,
     extra_load_statements: 0,
+    context_unavailable: 0,
   };
   readonly knex: Knex;
   readonly app: CallApp;

@@ -8,6 +8,7 @@ const level = (calls: number, held: boolean, server: CapacityLevel['server'] = '
   held,
   failed: held ? 0 : 1,
   refused: 0,
+  withoutContext: 0,
   failures: {},
   answerP50Ms: 10,
   answerP99Ms: held ? 30 : 80,

@@ -177,6 +177,7 @@ describe('a prefetched context whose claim fails', () => {
       client.start({ callSid, streamSid: `MZ${callSid.slice(2)}`, customParameters: twiml!.parameters });
       await client.waitFor(isMark('started'));
       expect(contexts).toEqual([null]);
+      expect(server.media.stats().problems.context_unavailable).toBe(1);
       expect(server.media.stats().prefetch.hits).toBe(1);
       wire.setRefusing(false);
       client.stop(callSid);
