@@ -29,6 +29,9 @@ function runMarkdown(run: CapacityRun, n: number, workers: number): string[] {
         `| ${at} | ${servers.map((s) => cell(find(s, at))).join(' | ')} | ${triple(at, (l) => l.serverRssMb)} | ${triple(at, (l) => l.clientCores)} | ${triple(at, (l) => l.machineCores)} |`,
     ),
     '',
+    ...(run.cpuWindows.length > 0
+      ? [`More windows where CPU per call is compared, in the order run (cells as above): ${run.cpuWindows.map((l) => `${LABEL[l.server]} at ${l.calls}: ${cell(l)}`).join('; ')}.`, '']
+      : []),
   ];
 }
 
@@ -44,12 +47,18 @@ export function capacityMarkdown(result: CapacityResult): string[] {
     ...(result.refine > 0
       ? [`After the ladder, the gap between each server's held level and the lowest it failed was halved up to ${result.refine} time${result.refine === 1 ? '' : 's'} (levels off the ladder's step).`, '']
       : []),
-    '| row | held / floor, run by run | **median** | target | CPU per call / floor, run by run (at calls) | **median** | target | met |',
+    ...(result.cpuPairs > 0
+      ? [
+          `CPU per call is compared at the highest level both the server and the floor held, pair of windows by pair: the ladder's, then ${result.cpuPairs} more run after it, the servers taking turns; the run's ratio is their median.`,
+          '',
+        ]
+      : []),
+    '| row | held / floor, run by run | **median** | target | CPU per call / floor, run by run (at calls: pair by pair) | **median** | target | met |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows.map(
       (r) =>
         `| ${LABEL[r.server]} | ${r.heldRatios.join(', ')} | **${r.median.heldRatio}** | ≥ ${r.target.heldRatio} | ` +
-        `${r.cpuRatios.map((c) => (c ? `${c.ratio} (${c.calls})` : '–')).join(', ')} | **${r.median.cpuRatio ?? '–'}** | ≤ ${r.target.cpuRatio} | ${r.met ? 'yes' : 'no'} |`,
+        `${r.cpuRatios.map((c) => (c ? `${c.ratio} (${c.calls}: ${c.pairs.join(', ')})` : '–')).join('; ')} | **${r.median.cpuRatio ?? '–'}** | ≤ ${r.target.cpuRatio} | ${r.met ? 'yes' : 'no'} |`,
     ),
     '',
     ...runs.flatMap((run, i) => runMarkdown(run, i + 1, result.workers)),

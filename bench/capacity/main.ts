@@ -31,6 +31,7 @@ const { values } = parseArgs({
     node: { type: 'string' },
     pairs: { type: 'string' },
     refine: { type: 'string' },
+    'cpu-pairs': { type: 'string' },
     'side-by-side': { type: 'string' },
     'floor-variants': { type: 'boolean', default: false },
   },
@@ -52,6 +53,7 @@ const profileLevels = wholeNumbers('profile-levels', values['profile-levels'], 1
 const overloadLimit = wholeNumbers('overload-limit', values['overload-limit'], 0)?.[0];
 const workers = wholeNumbers('workers', values.workers, 1)?.[0];
 const refine = wholeNumbers('refine', values.refine, 0)?.[0];
+const cpuPairs = wholeNumbers('cpu-pairs', values['cpu-pairs'], 0)?.[0];
 /** --node: the servers' Node binary, checked before anything starts. */
 let serversNode: { path: string; version: string } | undefined;
 if (values.node !== undefined) {
@@ -116,6 +118,7 @@ try {
       ...(overloadLimit !== undefined ? { overloadLimit } : {}),
       ...(workers ? { workers } : {}),
       ...(refine !== undefined ? { refine } : {}),
+      ...(cpuPairs !== undefined ? { cpuPairs } : {}),
       ...(serversNode ? { node: serversNode.path } : {}),
     });
     const name = values.quick ? `${base}-quick` : workers && workers > 1 ? `${base}-workers-${workers}` : base;

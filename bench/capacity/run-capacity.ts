@@ -44,6 +44,14 @@ export interface CapacityOptions {
    * quarter of a ladder step. Default 2 (quick: 0).
    */
   refine?: number;
+  /**
+   * After the ladder (and its refinement), more windows at the level where
+   * each of our servers' CPU per call is compared with the floor's, the
+   * servers taking turns (floor, layer, receptionist): the ratio is the
+   * median of the ladder's pair of windows and these. One window apart in
+   * time moves by ±15-25% on a shared machine. Default 2 (quick: 0).
+   */
+  cpuPairs?: number;
   /** Stop starting new levels past this, per run (ms). Default 15 min. */
   budgetMs?: number;
   /** Our servers as `serve --workers N` (CPU and RSS summed over the primary and its workers). Default 1. */
@@ -87,6 +95,15 @@ export interface CapacityRun {
   levels: CapacityLevel[];
   /** The highest level held with every lower level held too (0: none). */
   held: Record<CapacityServer, number>;
+  /** The windows after the ladder at each compared level (CapacityOptions.cpuPairs), in the order run; not part of the held verdicts. */
+  cpuWindows: CapacityLevel[];
+}
+
+/** CPU per call over the floor's at one level: each pair of windows there (the ladder's first), and their median. */
+export interface CpuRatio {
+  calls: number;
+  pairs: number[];
+  ratio: number;
 }
 
 /** A row against the floor, run by run, and the median. */
@@ -94,8 +111,8 @@ export interface CapacityRow {
   server: Exclude<CapacityServer, 'bare'>;
   /** Held calls / the floor's held calls, per run. */
   heldRatios: number[];
-  /** CPU per call / the floor's, per run, at the highest level both held (null: none). */
-  cpuRatios: Array<{ calls: number; ratio: number } | null>;
+  /** CPU per call / the floor's, per run, at the highest level both held (null: none): the median of its pairs of windows. */
+  cpuRatios: Array<CpuRatio | null>;
   median: { heldRatio: number; cpuRatio: number | null };
   target: { heldRatio: number; cpuRatio: number };
   met: boolean;
@@ -129,6 +146,8 @@ export interface CapacityResult {
   steadyMs: number;
   /** Halvings of the gap above each held level after the ladder (CapacityOptions.refine). */
   refine: number;
+  /** Pairs of windows after the ladder at each compared level (CapacityOptions.cpuPairs). */
+  cpuPairs: number;
   runs: CapacityRun[];
   rows: CapacityRow[];
   profiles: CapacityProfile[];
@@ -287,6 +306,7 @@ async function runLadder(client: LoadClient, options: CapacityOptions, journalRo
   const steadyMs = options.steadyMs ?? (quick ? 2_000 : 10_000);
   const budgetMs = options.budgetMs ?? 15 * 60_000;
   const refine = options.refine ?? (quick ? 0 : 2);
+  const cpuPairs = options.cpuPairs ?? (quick ? 0 : 2);
   const began = performance.now();
   const loadBefore = os.loadavg().map((l) => round(l));
   const servers: RunningServer[] = [];
@@ -335,7 +355,24 @@ async function runLadder(client: LoadClient, options: CapacityOptions, journalRo
       }
     }
     const held = Object.fromEntries(CAPACITY_SERVERS.map((server) => [server, heldLevel(result, server)])) as Record<CapacityServer, number>;
-    return { loadAverage: { before: loadBefore, after: os.loadavg().map((l) => round(l)) }, idleRssMb, levels: result, held };
+    // More pairs of windows where CPU per call is compared: the floor, then each of ours compared at that level.
+    const cpuWindows: CapacityLevel[] = [];
+    const compared = new Map<number, RunningServer[]>();
+    for (const server of servers) {
+      if (server.server === 'bare') continue;
+      const at = comparedLevel(result, held, server.server);
+      if (at !== undefined) compared.set(at, [...(compared.get(at) ?? [servers.find((s) => s.server === 'bare')!]), server]);
+    }
+    for (const [calls, turn] of compared) {
+      for (let pair = 0; pair < cpuPairs && performance.now() - began <= budgetMs; pair += 1) {
+        for (const server of turn) {
+          const level = await runLevel(client, server, calls, steadyMs, quick);
+          cpuWindows.push(level);
+          log(`run ${runNumber}: CPU pair ${pair + 2}: ${describe(level)}`);
+        }
+      }
+    }
+    return { loadAverage: { before: loadBefore, after: os.loadavg().map((l) => round(l)) }, idleRssMb, levels: result, held, cpuWindows };
   } finally {
     await Promise.all(servers.map((s) => s.child.stop()));
   }
@@ -365,13 +402,28 @@ export function heldLevel(levels: readonly CapacityLevel[], server: CapacityServ
   return best;
 }
 
-/** CPU per call of `server` over the floor's, at the highest level both held (else the lowest both ran). */
-function cpuRatio(run: CapacityRun, server: CapacityServer): { calls: number; ratio: number } | null {
-  const both = run.levels.filter((l) => l.server === server && run.levels.some((b) => b.server === 'bare' && b.calls === l.calls));
-  const level = both.filter((l) => l.held && l.calls <= run.held.bare).at(-1) ?? both[0];
-  if (!level) return null;
-  const bare = run.levels.find((l) => l.server === 'bare' && l.calls === level.calls)!;
-  return { calls: level.calls, ratio: round(level.serverCores / Math.max(1e-9, bare.serverCores), 2) };
+/**
+ * The level at which `server`'s CPU per call is compared with the floor's:
+ * the highest it held that the floor ran and held too, else the lowest both
+ * ran; undefined when they ran none in common.
+ */
+export function comparedLevel(levels: readonly CapacityLevel[], held: Record<CapacityServer, number>, server: CapacityServer): number | undefined {
+  const both = levels.filter((l) => l.server === server && levels.some((b) => b.server === 'bare' && b.calls === l.calls));
+  const heldByBoth = both.filter((l) => l.held && l.calls <= held.bare && l.calls <= held[server]).map((l) => l.calls);
+  if (heldByBoth.length > 0) return Math.max(...heldByBoth);
+  return both.length > 0 ? Math.min(...both.map((l) => l.calls)) : undefined;
+}
+
+/** CPU per call of `server` over the floor's at the compared level: window by window, the ladder's then the run's CPU windows, and the median. */
+export function cpuRatio(run: Pick<CapacityRun, 'levels' | 'held' | 'cpuWindows'>, server: CapacityServer): CpuRatio | null {
+  const calls = comparedLevel(run.levels, run.held, server);
+  if (calls === undefined) return null;
+  const windows = (of: CapacityServer): CapacityLevel[] => [...run.levels, ...run.cpuWindows].filter((l) => l.server === of && l.calls === calls);
+  const floor = windows('bare');
+  const pairs = windows(server)
+    .slice(0, floor.length)
+    .map((level, i) => round(level.serverCores / Math.max(1e-9, floor[i]!.serverCores), 2));
+  return { calls, pairs, ratio: median(pairs) };
 }
 
 function row(runs: CapacityRun[], server: CapacityRow['server']): CapacityRow {
@@ -477,6 +529,7 @@ export async function benchCapacity(options: CapacityOptions): Promise<CapacityR
       workers: options.workers ?? 1,
       steadyMs: options.steadyMs ?? (quick ? 2_000 : 10_000),
       refine: options.refine ?? (quick ? 0 : 2),
+      cpuPairs: options.cpuPairs ?? (quick ? 0 : 2),
       runs,
       rows: [row(runs, 'layer'), row(runs, 'receptionist')],
       profiles,
