@@ -446,7 +446,10 @@ export class MediaSession {
       parameters,
       context: callContext,
       writes: callWritesOf(this.buffer!),
-      log: childLogger(this.log, { call_sid: this.callSid }),
+      // A child of the hub's logger, not of the session's: a pino child is its
+      // parent's prototype-chained copy, and a grandchild per call would turn
+      // each session's logger into a prototype (a hidden class per call).
+      log: childLogger(this.hub.logger, { trace_id: this.root.spanContext().traceId, call_sid: this.callSid }),
       sendAudio: (mulaw) => {
         // Up to a second of audio per message: Twilio queues it all the same,
         // and one message costs what fifty 20 ms ones would.

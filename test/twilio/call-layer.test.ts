@@ -157,6 +157,10 @@ describe('createCallLayer: one lifecycle, admission at three doors, the one righ
 
       expect(layer.ready()).toMatchObject({ state: 'stopped', admitting: false, reason: 'not taking calls (stopped)' });
       const messages = lines.map((line) => String(line.msg));
+      // The agent's log lines carry the call's sid and trace, as the session's own do.
+      const sessionLine = lines.find((line) => line.msg === 'closing media stream' && line.call_sid === callSid);
+      expect(sessionLine).toMatchObject({ trace_id: expect.stringMatching(/^[0-9a-f]{32}$/) });
+      expect(lines.find((line) => String(line.msg).startsWith('greeting'))).toMatchObject({ call_sid: callSid, trace_id: sessionLine!.trace_id });
       const drainAt = messages.indexOf('draining');
       const graceAt = messages.findIndex((msg) => msg.startsWith('flushes still under way at shutdown'));
       expect(drainAt).toBeGreaterThanOrEqual(0);
