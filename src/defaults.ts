@@ -74,10 +74,11 @@ export const DEFAULTS = Object.freeze({
   stopTimeoutMs: 5_000,
   /**
    * Live calls one server process takes (`MAX_LIVE_CALLS`): the demo
-   * receptionist's held level in the capacity bench (500, the median and
-   * every run of the latest full `npm run bench:capacity` on a 2-core
-   * machine with the load client beside it) less 20% for what else the host
-   * runs (docs/performance.md). Measure your own host and agent.
+   * receptionist's held level in the capacity bench (500, the median of the
+   * latest full `npm run bench:capacity` on a 2-core machine with the load
+   * client beside it, and the lowest of its runs over the full runs so far)
+   * less 20% for what else the host runs (docs/performance.md). Measure
+   * your own host and agent.
    */
   maxLiveCalls: 400,
   /**
